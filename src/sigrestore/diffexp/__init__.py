@@ -1,0 +1,27 @@
+"""Differential expression with limma's moderated statistics.
+
+Designs from the sample sheet (:func:`build_design`), contrasts from
+expressions over group names (:func:`make_contrasts`), linear models with
+empirical-Bayes moderation, TREAT and the moderated F (:func:`fit_contrasts`,
+:class:`DEFit`), and the one-call :func:`differential_expression` used by the
+pipeline and the restoration bootstrap.
+"""
+
+from sigrestore.diffexp.contrasts import make_contrasts
+from sigrestore.diffexp.design import Design, build_design, sanitize_name
+from sigrestore.diffexp.dupcor import duplicate_correlation
+from sigrestore.diffexp.filtering import filter_expressed
+from sigrestore.diffexp.fit import DEFit, bh_adjust, differential_expression, fit_contrasts
+
+__all__ = [
+    "DEFit",
+    "Design",
+    "bh_adjust",
+    "build_design",
+    "differential_expression",
+    "duplicate_correlation",
+    "filter_expressed",
+    "fit_contrasts",
+    "make_contrasts",
+    "sanitize_name",
+]

@@ -1,0 +1,419 @@
+"""Fit, moderate and test: limma's ``lmFit`` -> ``contrasts.fit`` -> ``eBayes``/``treat``.
+
+Which code does the work (see docs/diffexp.md for the reasons):
+
+* complete data, no weights, no block: :mod:`sigrestore.diffexp.fast` (one QR
+  for all genes; own eBayes unless ``trend``/``robust``);
+* missing values without weights/block: the pattern-grouped fit of
+  :mod:`~sigrestore.diffexp.fast`, then pylimma's ``e_bayes``;
+* array weights or a block: pylimma 0.2.0 (``lm_fit`` with weights / GLS);
+* ``trend``/``robust`` moderation and TREAT: pylimma, always with
+  ``legacy=True`` (limma 3.54's estimator), its trend fit patched by
+  :mod:`~sigrestore.diffexp._pylimma_fixes`;
+* the intra-block correlation: :mod:`sigrestore.diffexp.dupcor`.
+
+Result tables are assembled here (vectorized Benjamini-Hochberg), with the
+column names of limma's ``topTable``/``topTreat``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pylimma
+
+from sigrestore.diffexp import _pylimma_fixes  # noqa: F401 - patches pylimma's trend fit
+from sigrestore.diffexp.contrasts import estimable, make_contrasts
+from sigrestore.diffexp.design import Design, build_design
+from sigrestore.diffexp.dupcor import duplicate_correlation
+from sigrestore.diffexp.fast import (
+    ebayes_fast,
+    independent_columns,
+    lm_contrasts_fast,
+    lm_contrasts_missing,
+)
+from sigrestore.errors import ConfigError, DesignError
+
+__all__ = ["DEFit", "bh_adjust", "differential_expression", "fit_contrasts"]
+
+
+def bh_adjust(p: np.ndarray) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values, as R's ``p.adjust(p, "BH")``.
+
+    Missing p-values stay missing and do not count in the number of tests.
+    """
+    p = np.asarray(p, dtype=float)
+    out = np.full(p.shape, np.nan)
+    ok = np.flatnonzero(~np.isnan(p))
+    n = ok.size
+    if n == 0:
+        return out
+    order = ok[np.argsort(-p[ok], kind="stable")]  # decreasing p
+    ranks = np.arange(n, 0, -1, dtype=float)
+    adj = np.minimum.accumulate(p[order] * n / ranks)
+    out[order] = np.minimum(adj, 1.0)
+    return out
+
+
+def _reparametrize(x: np.ndarray, cm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Drop aliased design columns and re-express estimable contrasts on the rest.
+
+    For an estimable ``c`` there is ``a`` with ``c' = a' X``; with ``X = X_r M``
+    the same linear function is ``a' X_r`` on the reduced coefficients, and
+    ``a = pinv(X)' c``.
+    """
+    keep = independent_columns(x)
+    if len(keep) == x.shape[1]:
+        return x, cm
+    xr = x[:, keep]
+    return xr, xr.T @ np.linalg.pinv(x).T @ cm
+
+
+@dataclass
+class DEFit:
+    """A fitted, moderated set of contrasts; tables are made on demand.
+
+    Attributes
+    ----------
+    features
+        Feature ids (``expr.index``).
+    contrast_names
+        Names of the contrasts, in order.
+    trend, robust
+        The eBayes options used (also used by :meth:`table` with ``treat=True``).
+    correlation
+        The intra-block correlation used (``None`` without a block).
+    weights
+        Array weights used (``None`` without ``array_weights``).
+    """
+
+    features: pd.Index
+    contrast_names: list[str]
+    trend: bool
+    robust: bool
+    correlation: float | None
+    weights: np.ndarray | None
+    _cfit: pylimma.MArrayLM = field(repr=False)
+    _eb: pylimma.MArrayLM = field(repr=False)
+    _treat_cache: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def df_prior(self) -> float | np.ndarray:
+        """Prior degrees of freedom (per gene with ``robust=True``)."""
+        return _scalar_or_array(self._eb["df_prior"])
+
+    @property
+    def s2_prior(self) -> float | np.ndarray:
+        """Prior variance (per gene with ``trend=True``)."""
+        return _scalar_or_array(self._eb["s2_prior"])
+
+    @property
+    def coefficients(self) -> pd.DataFrame:
+        """log2 fold changes, features x contrasts."""
+        return pd.DataFrame(
+            self._eb["coefficients"], index=self.features, columns=self.contrast_names
+        )
+
+    def _column(self, contrast: str | int) -> int:
+        if isinstance(contrast, int | np.integer) and not isinstance(contrast, bool):
+            if 0 <= contrast < len(self.contrast_names):
+                return int(contrast)
+        elif contrast in self.contrast_names:
+            return self.contrast_names.index(contrast)
+        raise DesignError(f"unknown contrast {contrast!r}; contrasts are {self.contrast_names}")
+
+    def _treat_fit(self, lfc: float) -> pylimma.MArrayLM:
+        if lfc not in self._treat_cache:
+            self._treat_cache[lfc] = pylimma.treat(
+                self._cfit, lfc=lfc, trend=self.trend, robust=self.robust, legacy=True
+            )
+        return self._treat_cache[lfc]
+
+    def table(self, contrast: str | int, *, lfc: float = 0.0, treat: bool = False) -> pd.DataFrame:
+        """Results for one contrast, in feature order (``topTable(sort.by="none")``).
+
+        Parameters
+        ----------
+        contrast
+            Contrast name (or position).
+        lfc
+            With ``treat=False``: keep only features with ``|logFC| >= lfc``
+            after adjusting over all features, as ``topTable(lfc=)``.  With
+            ``treat=True``: the fold-change threshold tested by limma's TREAT.
+        treat
+            Test ``|logFC| > lfc`` (``treat`` + ``topTreat``; no ``B`` column).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Index: feature ids; columns ``logFC, AveExpr, t, P.Value, adj.P.Val``
+            and ``B`` (not for treat).
+        """
+        j = self._column(contrast)
+        if lfc < 0 or not np.isfinite(lfc):
+            raise DesignError(f"lfc must be a non-negative number, got {lfc!r}")
+        fit = self._treat_fit(float(lfc)) if treat else self._eb
+        p = fit["p_value"][:, j]
+        logfc = fit["coefficients"][:, j]
+        cols = {
+            "logFC": logfc,
+            "AveExpr": fit["Amean"],
+            # treat gives t = 0 for a missing (non-estimable) logFC; keep it missing
+            "t": np.where(np.isnan(logfc), np.nan, fit["t"][:, j]),
+            "P.Value": p,
+            "adj.P.Val": bh_adjust(p),
+        }
+        if not treat:
+            cols["B"] = fit["lods"][:, j]
+        out = pd.DataFrame(cols, index=self.features)
+        if lfc > 0 and not treat:
+            out = out[np.abs(out["logFC"].to_numpy()) >= lfc]
+        return out
+
+    def f_table(self) -> pd.DataFrame:
+        """Moderated F test of all contrasts together (``topTable(coef=NULL)``).
+
+        Columns: one logFC column per contrast (named after it), then
+        ``AveExpr, F, P.Value, adj.P.Val``.
+        """
+        out = pd.DataFrame(
+            self._eb["coefficients"], index=self.features, columns=self.contrast_names
+        )
+        out["AveExpr"] = self._eb["Amean"]
+        out["F"] = self._eb["F"]
+        out["P.Value"] = self._eb["F_p_value"]
+        out["adj.P.Val"] = bh_adjust(out["P.Value"].to_numpy())
+        return out
+
+
+def _scalar_or_array(value) -> float | np.ndarray:
+    arr = np.atleast_1d(np.asarray(value, dtype=float))
+    return float(arr[0]) if arr.size == 1 else arr
+
+
+def _as_matrix(expr: pd.DataFrame) -> np.ndarray:
+    y = expr.to_numpy(dtype=float)
+    if y.ndim != 2 or y.shape[0] == 0:
+        raise DesignError("the expression matrix is empty")
+    if np.isinf(y).any():
+        raise DesignError("the expression matrix holds infinite values (log of zero?)")
+    return y
+
+
+def fit_contrasts(
+    expr: pd.DataFrame,
+    design: Design,
+    contrasts: pd.DataFrame,
+    *,
+    trend: bool = False,
+    robust: bool = False,
+    block: Sequence | np.ndarray | None = None,
+    correlation: float | None = None,
+    array_weights: bool = False,
+) -> DEFit:
+    """Per-gene linear model, contrasts and empirical-Bayes moderation.
+
+    Parameters
+    ----------
+    expr
+        Features x arrays (log2), columns in the order of ``design.matrix`` rows.
+    design
+        From :func:`~sigrestore.diffexp.build_design`.
+    contrasts
+        From :func:`~sigrestore.diffexp.make_contrasts` (coefficients x contrasts).
+    trend, robust
+        ``eBayes`` options: intensity-dependent prior variance; robust
+        hyperparameters (outlier genes get a smaller prior df).
+    block
+        Blocking label per array (e.g. patient or replicate pair): the arrays
+        of a block are correlated, and the fit is generalized least squares.
+    correlation
+        Intra-block correlation; estimated as limma's ``duplicateCorrelation``
+        when ``block`` is given and this is ``None``.
+    array_weights
+        Estimate array quality weights (limma's ``arrayWeights``, REML) and fit
+        with them.
+
+    Returns
+    -------
+    DEFit
+
+    Raises
+    ------
+    DesignError
+        Shapes disagree, too few residual degrees of freedom, or a contrast is
+        not estimable.
+    """
+    y = _as_matrix(expr)
+    x = design.matrix.to_numpy(dtype=float)
+    if y.shape[1] != x.shape[0]:
+        raise DesignError(
+            f"the expression matrix has {y.shape[1]} arrays but the design has {x.shape[0]} rows"
+        )
+    cm = contrasts.reindex(index=design.matrix.columns)
+    if cm.isna().any().any():
+        raise DesignError(
+            "the contrast matrix rows do not match the design coefficients "
+            f"{list(design.matrix.columns)}"
+        )
+    cmat = cm.to_numpy(dtype=float)
+    ok = estimable(x, cmat)
+    if not ok.all():
+        bad = [c for c, good in zip(cm.columns, ok, strict=True) if not good]
+        raise DesignError(f"contrast(s) {bad} cannot be estimated with this design")
+    x, cmat = _reparametrize(x, cmat)
+    if x.shape[0] - x.shape[1] < 1:
+        raise DesignError(
+            f"{x.shape[0]} arrays for {x.shape[1]} estimable coefficients leave no residual "
+            "degree of freedom: replicates are needed to estimate variances"
+        )
+
+    weights = None
+    if array_weights:
+        weights = np.asarray(pylimma.array_weights(y, x), dtype=float)
+    kwargs: dict = {}
+    if block is not None:
+        block = np.asarray(block)
+        if block.shape != (x.shape[0],):
+            raise DesignError(f"block has {block.size} labels for {x.shape[0]} arrays")
+        if correlation is None:
+            correlation, _ = duplicate_correlation(y, x, block, weights=weights)
+        if not -1 < correlation < 1:
+            raise DesignError(f"intra-block correlation {correlation!r} is not in (-1, 1)")
+        kwargs = {"block": block, "correlation": float(correlation)}
+    elif correlation is not None:
+        raise DesignError("an intra-block correlation was given without a block")
+    if weights is not None:
+        kwargs["weights"] = weights
+
+    complete = not np.isnan(y).any()
+    if not kwargs:
+        # One design for all genes (complete data) or per missing-value
+        # pattern: the vectorized paths.
+        cfit = lm_contrasts_fast(y, x, cmat) if complete else lm_contrasts_missing(y, x, cmat)
+        if complete and not (trend or robust):
+            eb = ebayes_fast(cfit)
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                eb = pylimma.e_bayes(cfit, trend=trend, robust=robust, legacy=True)
+    else:
+        with warnings.catch_warnings():
+            # pylimma warns about genes without residual df, as limma does; the
+            # NaN statistics in the table carry that information.
+            warnings.simplefilter("ignore", RuntimeWarning)
+            fit = pylimma.lm_fit(y, x, **kwargs)
+            cfit = pylimma.contrasts_fit(fit, cmat)
+            # legacy=True: limma 3.54's hyperparameter estimation, also when
+            # genes have unequal residual df (missing values).
+            eb = pylimma.e_bayes(cfit, trend=trend, robust=robust, legacy=True)
+    return DEFit(
+        features=expr.index,
+        contrast_names=[str(c) for c in cm.columns],
+        trend=bool(trend),
+        robust=bool(robust),
+        correlation=None if correlation is None else float(correlation),
+        weights=weights,
+        _cfit=cfit,
+        _eb=eb,
+    )
+
+
+def _aligned_samples(expr: pd.DataFrame, samples: pd.DataFrame, sample_column: str):
+    """Sample sheet rows in the order of ``expr``'s columns.
+
+    When the columns are the sheet's (unique) sample ids in another order the
+    sheet is reordered by name; otherwise (resampled arrays, repeated or renamed
+    columns) the i-th column is the i-th sheet row.
+    """
+    if expr.shape[1] != len(samples):
+        raise DesignError(
+            f"the expression matrix has {expr.shape[1]} arrays but the sample sheet has "
+            f"{len(samples)} rows"
+        )
+    if sample_column not in samples.columns:
+        raise ConfigError(f"sample sheet has no column {sample_column!r}")
+    ids = samples[sample_column].astype(str).to_numpy()
+    cols = expr.columns.astype(str).to_numpy()
+    if (ids == cols).all() or not (pd.Index(ids).is_unique and pd.Index(cols).is_unique):
+        return samples
+    if set(ids) == set(cols):
+        pos = pd.Index(ids).get_indexer(cols)
+        return samples.iloc[pos]
+    return samples
+
+
+def differential_expression(
+    expr: pd.DataFrame,
+    samples: pd.DataFrame,
+    *,
+    factors: list[str],
+    contrasts: Mapping[str, str],
+    covariates: Sequence[str] = (),
+    block: str | None = None,
+    trend: bool = False,
+    robust: bool = False,
+    treat_lfc: float = 0.0,
+    array_weights: bool = False,
+    sample_column: str = "sample",
+) -> dict[str, pd.DataFrame]:
+    """One limma results table per contrast, from an expression matrix and sample sheet.
+
+    Parameters
+    ----------
+    expr
+        Features x arrays (log2).  Columns are matched to the sheet by position
+        (or reordered by name when they are the sheet's unique ids in another
+        order), so a resampled matrix with repeated columns works when the sheet
+        rows are resampled the same way.
+    samples
+        Sample sheet.
+    factors, covariates, sample_column
+        See :func:`~sigrestore.diffexp.build_design`.
+    contrasts
+        Contrast name -> expression over group names.
+    block
+        Sample-sheet column of a blocking factor (intra-block correlation
+        estimated with ``duplicateCorrelation``).
+    trend, robust
+        eBayes options.
+    treat_lfc
+        When > 0, tables test ``|logFC| > treat_lfc`` (TREAT) instead of ``!= 0``.
+    array_weights
+        Fit with estimated array quality weights.
+
+    Returns
+    -------
+    dict
+        Contrast name -> table (see :meth:`DEFit.table`).
+    """
+    if not (np.isfinite(treat_lfc) and treat_lfc >= 0):
+        raise ConfigError(f"treat_lfc must be a non-negative number, got {treat_lfc!r}")
+    sheet = _aligned_samples(expr, samples, sample_column)
+    design = build_design(
+        sheet, factors=factors, covariates=covariates, sample_column=sample_column
+    )
+    cm = make_contrasts(contrasts, design)
+    block_values = None
+    if block is not None:
+        if block not in sheet.columns:
+            raise ConfigError(f"sample sheet has no column {block!r} (named as the block)")
+        block_values = sheet[block].astype(str).to_numpy()
+    fit = fit_contrasts(
+        expr,
+        design,
+        cm,
+        trend=trend,
+        robust=robust,
+        block=block_values,
+        array_weights=array_weights,
+    )
+    treat = treat_lfc > 0
+    return {
+        name: fit.table(name, lfc=treat_lfc if treat else 0.0, treat=treat)
+        for name in fit.contrast_names
+    }
