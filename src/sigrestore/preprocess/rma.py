@@ -158,8 +158,8 @@ def run_rma(
     n_jobs
         Threads for the per-array pass (reading, background, sorting).
     qc
-        Also fit the probe-level model for NUSE and residual images and
-        compute RLE and the QC table (costs about as much as RMA itself).
+        Also fit affyPLM's default probe-level model (robust Huber fit) for
+        RLE, NUSE and residual images, and compute the QC table.
     order
         ``"r"``: probe sets sorted as R sorts them (affy's order);
         ``"cdf"``: CDF file order.
@@ -266,13 +266,16 @@ def run_rma(
             norm_dens[:, j] = dens
 
     n_sets = offsets.size - 1
+    # affyPLM's default fitPLM per probe set: chip effects (for RLE) and their SEs (NUSE)
     se = np.full((n_sets, n), np.nan) if qc else None
+    plm_coef = np.full((n_sets, n), np.nan) if qc else None
     images = _qc.ResidualImages.allocate(layout.rows, layout.cols, n) if qc else None
 
     def on_block(sets: np.ndarray, rows: np.ndarray, y: np.ndarray, resid: np.ndarray) -> None:
-        _, unscaled, res = _qc.fit_plm_block(y, start_resid=resid)
-        se[sets] = unscaled
-        images.add(pm_index[rows].ravel(), res.reshape(-1, n))
+        fit = _qc.fit_plm_block(y, max_bytes=max_block_bytes)
+        se[sets] = fit.se
+        plm_coef[sets] = fit.chip_effects
+        images.add(pm_index[rows].ravel(), fit.residuals.reshape(-1, n))
 
     expr = summarize_blocks(
         fetch, offsets, n, max_bytes=max_block_bytes, on_block=on_block if qc else None
@@ -291,7 +294,7 @@ def run_rma(
     bg_frame = _stats_frame(bg_rows, names)
     raw_stats = _stats_frame(raw_rows, names) if qc else pd.DataFrame(index=names)
     if qc:
-        rle_values = _qc.rle(expr)
+        rle_values = _qc.rle(plm_coef)  # affyPLM's RLE/Mbox: from the PLM chip effects
         nuse_values = _qc.nuse(se)
         rle_stats = _stats_frame([_qc.box_stats(rle_values[:, j]) for j in range(n)], names)
         nuse_stats = _stats_frame([_qc.box_stats(nuse_values[:, j]) for j in range(n)], names)
