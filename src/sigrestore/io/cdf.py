@@ -1,0 +1,94 @@
+"""Reading and writing CDF files, with format detection from the content."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import struct
+
+from sigrestore.atomic import atomic_path
+from sigrestore.errors import FormatError
+from sigrestore.io import cdf_ascii, cdf_xda
+from sigrestore.io._source import describe_content, read_source
+from sigrestore.io.models import CdfData
+
+CDF_FORMATS = ("ascii", "xda")
+
+
+def sniff_cdf(data: bytes, name: str) -> str:
+    """``"ascii"`` or ``"xda"`` for the content ``data``."""
+    if not data:
+        raise FormatError(f"{name}: file is empty")
+    if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(cdf_ascii.SIGNATURE):
+        return "ascii"
+    if len(data) >= 4 and struct.unpack_from("<i", data)[0] == cdf_xda.MAGIC:
+        return "xda"
+    is_xda_cel = len(data) >= 4 and struct.unpack_from("<i", data)[0] == 64
+    if data.lstrip().startswith(b"[CEL]") or is_xda_cel or data[:2] == b";\x01":
+        raise FormatError(f"{name}: this is a CEL (scan) file, not a CDF file")
+    short = f"file is truncated ({len(data)} bytes), " if len(data) < 16 else ""
+    raise FormatError(
+        f"{name}: {short}not a CDF file in any supported format (tried ASCII '[CDF]' GC3.0-GC6.0, "
+        f"binary XDA (magic 67)); {describe_content(data)}"
+    )
+
+
+def parse_cdf_bytes(data: bytes, name: str) -> CdfData:
+    fmt = sniff_cdf(data, name)
+    try:
+        if fmt == "ascii":
+            return cdf_ascii.read_ascii_cdf(data, name)
+        return cdf_xda.read_xda_cdf(data, name)
+    except (MemoryError, OverflowError, UnicodeError, struct.error) as exc:
+        raise FormatError(f"{name}: corrupt {fmt} CDF file ({type(exc).__name__}: {exc})") from None
+
+
+def read_cdf(path: str | os.PathLike[str]) -> CdfData:
+    """Read a CDF file (ASCII GC3.0+ or binary XDA v1-4, plain or gzipped).
+
+    Returns
+    -------
+    CdfData
+        Probe sets in file order; PM and MM 0-based cell indices in atom order.
+        A cell is PM when its probe base is the Watson-Crick complement of the
+        target base.
+
+    Raises
+    ------
+    FormatError
+        On any malformed, truncated or unsupported file.
+    """
+    data, _, _ = read_source(path)
+    return parse_cdf_bytes(data, str(path))
+
+
+def encode_cdf(cdf: CdfData, *, format: str = "ascii") -> bytes:
+    if format == "ascii":
+        return cdf_ascii.encode_ascii_cdf(cdf)
+    if format == "xda":
+        return cdf_xda.encode_xda_cdf(cdf)
+    raise ValueError(f"unknown CDF format {format!r}; use one of {', '.join(CDF_FORMATS)}")
+
+
+def write_cdf(
+    path: str | os.PathLike[str],
+    cdf: CdfData,
+    *,
+    format: str = "ascii",
+) -> None:
+    """Write ``cdf`` as an ASCII GC3.0 (default) or XDA version 1 CDF file.
+
+    PM and MM probes are paired by atom; the probe bases are set so that
+    readers (this package, makecdfenv) classify each cell as it is in ``cdf``.
+    Written atomically; gzipped when ``path`` ends with ``.gz``.
+    """
+    raw = encode_cdf(cdf, format=format)
+    with atomic_path(path) as tmp:
+        if str(path).endswith(".gz"):
+            with (
+                open(tmp, "wb") as fh,
+                gzip.GzipFile(filename="", mode="wb", fileobj=fh, mtime=0) as gz,
+            ):
+                gz.write(raw)
+        else:
+            tmp.write_bytes(raw)

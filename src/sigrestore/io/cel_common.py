@@ -1,0 +1,42 @@
+"""Pieces shared by the text and XDA CEL readers: header lines and the chip type."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from sigrestore.errors import FormatError
+
+# The DAT header names the scanned chip as "<chip type>.1sq" (the scanner's
+# library file); affyio takes the chip type from there, and so do we.
+_CHIP_RE = re.compile(r"([^\s\x14\x00]+)\.1sq", re.IGNORECASE)
+
+
+def parse_key_values(lines: Iterable[str]) -> dict[str, str]:
+    """``key=value`` lines to a dict (first occurrence wins; other lines ignored)."""
+    out: dict[str, str] = {}
+    for line in lines:
+        key, sep, value = line.partition("=")
+        if sep and key.strip() and key.strip() not in out:
+            out[key.strip()] = value.rstrip("\r")
+    return out
+
+
+def chip_type_from_dat_header(header: dict[str, str], name: str) -> str:
+    """The chip type named in ``DatHeader`` (the token before ``.1sq``)."""
+    dat = header.get("DatHeader")
+    if dat is None:
+        raise FormatError(f"{name}: header has no DatHeader line, so no chip type")
+    m = _CHIP_RE.search(dat)
+    if m is None:
+        raise FormatError(f"{name}: cannot find the chip type ('<name>.1sq') in DatHeader")
+    return m.group(1)
+
+
+def make_dat_header(chip_type: str, *, rows: int, cols: int) -> str:
+    """A minimal DAT header in the scanner's layout, naming ``chip_type``."""
+    return (
+        f"[0..46000]  sigrestore:CLS={cols} RWS={rows} XIN=3  YIN=3  VE=17        2.0 "
+        f"01/01/20 00:00:00       \x14  \x14 {chip_type}.1sq \x14  \x14  \x14  \x14  \x14  "
+        "\x14  \x14  \x14  \x14 6"
+    )

@@ -1,0 +1,357 @@
+"""Text CEL files, version 3 (MAS 5), with CRLF or LF line ends.
+
+Sections ``[CEL]`` (``Version=3``), ``[HEADER]`` (``key=value``), ``[INTENSITY]``
+(``NumberCells``, ``CellHeader=X Y MEAN STDV NPIXELS``, then one tab-separated
+line per cell), ``[MASKS]`` and ``[OUTLIERS]`` (``X Y`` lines) and
+``[MODIFIED]``.  The cell block is parsed in bulk by numpy's C text parser;
+only when it fails do we walk the lines in Python to name the bad one.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+import numpy as np
+
+from sigrestore.errors import FormatError
+from sigrestore.io.cel_common import chip_type_from_dat_header, parse_key_values
+
+SIGNATURE = b"[CEL]"
+
+
+def _line_end(data: bytes, pos: int) -> int:
+    """Offset just past the line starting at ``pos``."""
+    nl = data.find(b"\n", pos)
+    return len(data) if nl < 0 else nl + 1
+
+
+def _line_number(data: bytes, pos: int) -> int:
+    return data.count(b"\n", 0, pos) + 1
+
+
+def _header(data: bytes, name: str, *, complete: bool) -> tuple[dict, int]:
+    """Parse ``[CEL]`` and ``[HEADER]``; return the fields and the ``[INTENSITY]`` offset."""
+    start = data.find(SIGNATURE)
+    at = data.find(b"[INTENSITY]", start)
+    if at < 0:
+        if not complete:
+            from sigrestore.io._source import NeedMoreBytes
+
+            raise NeedMoreBytes
+        raise FormatError(f"{name}: file is truncated in the header: no [INTENSITY] section")
+    lines = data[start:at].decode("latin-1").replace("\r", "").split("\n")
+    header = parse_key_values(lines)
+    version = header.get("Version", "").strip()
+    if version != "3":
+        raise FormatError(
+            f"{name}: text CEL version {version or '(missing)'} is not supported (only version 3)"
+        )
+    try:
+        cols = int(header["Cols"])
+        rows = int(header["Rows"])
+    except (KeyError, ValueError):
+        raise FormatError(f"{name}: [HEADER] lacks integer Cols= and Rows= lines") from None
+    if rows <= 0 or cols <= 0:
+        raise FormatError(f"{name}: invalid array dimensions Rows={rows}, Cols={cols}")
+    chip = chip_type_from_dat_header(header, name)
+    fields = {"format": "text-v3", "chip_type": chip, "rows": rows, "cols": cols}
+    fields["header"] = header
+    return fields, at
+
+
+def text_header_fields(data: bytes, name: str, *, complete: bool) -> dict:
+    return _header(data, name, complete=complete)[0]
+
+
+def _section_count(data: bytes, pos: int, section: str, name: str) -> tuple[int, int]:
+    """Read ``NumberCells=`` and ``CellHeader=`` after a section line.
+
+    Returns the count and the offset of the first data line.
+    """
+    pos = _line_end(data, pos)
+    count = None
+    for _ in range(4):
+        line_start = pos
+        if pos >= len(data):
+            break
+        pos = _line_end(data, pos)
+        line = data[line_start:pos].strip()
+        if line.startswith(b"NumberCells="):
+            try:
+                count = int(line[len(b"NumberCells=") :])
+            except ValueError:
+                raise FormatError(
+                    f"{name}: line {_line_number(data, line_start)}: malformed {line[:40]!r} "
+                    f"in [{section}]"
+                ) from None
+        elif line.startswith(b"CellHeader="):
+            if count is None:
+                break
+            if count < 0:
+                raise FormatError(f"{name}: [{section}] NumberCells={count} is negative")
+            return count, pos
+    raise FormatError(
+        f"{name}: file is truncated or malformed in [{section}]: "
+        "expected NumberCells= and CellHeader= lines"
+    )
+
+
+def _block_lines(data: bytes, start: int, count: int, section: str, name: str) -> int:
+    """Offset just past the ``count`` data lines starting at ``start``.
+
+    A block runs to the next ``[section]`` line (or the end of the file) less
+    its trailing empty lines, and must hold exactly ``count`` lines.
+    """
+    # The next line starting with "[" (memchr-fast single-byte search; a "["
+    # inside a line is skipped).
+    nxt = data.find(b"[", start)
+    for _ in range(1000):
+        if nxt <= 0 or data[nxt - 1] == 10:
+            break
+        nxt = data.find(b"[", nxt + 1)
+    else:
+        nxt = data.find(b"\n[", nxt) + 1  # many stray "[": the plain search
+    nxt = nxt - 1 if nxt > 0 else -1
+    stop = len(data) if nxt < 0 else nxt + 1
+    end = stop
+    while end > start and data[end - 1] in b"\r\n \t":
+        end -= 1
+    have = 0 if end == start else data.count(b"\n", start, end) + 1
+    if have == count:
+        nl = data.find(b"\n", end, stop)
+        return stop if nl < 0 else nl + 1
+    first = _line_number(data, start)
+    if have > count:
+        blank = min(
+            (
+                p
+                for p in (data.find(b"\n\n", start, end), data.find(b"\n\r\n", start, end))
+                if p >= 0
+            ),
+            default=-1,
+        )
+        if blank >= 0:
+            line = _line_number(data, blank) + 1
+            raise FormatError(
+                f"{name}: line {line}: empty line inside [{section}] after "
+                f"{line - first} of {count} cell lines (a missing or truncated cell line)"
+            )
+        raise FormatError(
+            f"{name}: line {first + count}: [{section}] has {have} cell lines, "
+            f"but NumberCells={count}"
+        )
+    if nxt < 0:
+        raise FormatError(
+            f"{name}: file is truncated in [{section}]: expected {count} cell lines, only "
+            f"{have} available"
+        )
+    raise FormatError(
+        f"{name}: line {first + have}: [{section}] ends after {have} of {count} cell lines "
+        "(missing cell lines)"
+    )
+
+
+def _diagnose(data: bytes, start: int, end: int, kinds: str, section: str, name: str) -> None:
+    """Walk the lines of a block that failed bulk parsing and raise naming the bad one."""
+    first_line = _line_number(data, start)
+    lines = data[start:end].split(b"\n")
+    if lines and not lines[-1].strip():
+        lines.pop()
+    for k, raw in enumerate(lines):
+        parts = raw.split()
+        line_no = first_line + k
+        if len(parts) != len(kinds):
+            raise FormatError(
+                f"{name}: line {line_no}: expected {len(kinds)} fields in [{section}], found "
+                f"{len(parts)} ({raw.strip()[:60]!r}): short, malformed or truncated cell line"
+            )
+        for part, kind in zip(parts, kinds, strict=True):
+            shown = part[:20].decode("latin-1")
+            try:
+                value = int(part) if kind == "i" else float(part)
+            except ValueError:
+                what = "integer" if kind == "i" else "number"
+                raise FormatError(
+                    f"{name}: line {line_no}: malformed {what} {shown!r} in [{section}]"
+                ) from None
+            if kind == "i" and not -(2**31) <= value < 2**31:
+                raise FormatError(
+                    f"{name}: line {line_no}: integer {shown!r} out of range in [{section}]"
+                )
+    raise FormatError(f"{name}: malformed [{section}] block (lines {first_line}ff.)")
+
+
+def _parse_block(
+    data: bytes, start: int, end: int, n_rows: int, kinds: str, section: str, name: str
+) -> np.ndarray:
+    """Parse ``n_rows`` whitespace-separated lines; ``kinds`` gives each column's type.
+
+    Integers (``"i"``) are parsed as such (faster, and "2.5" is not a cell
+    coordinate); floats (``"f"``) with a correctly rounded parser, so
+    "11263.3" reads as the same float64 as in R.
+    """
+    dtype = np.dtype([(f"c{k}", "<i4" if t == "i" else "<f8") for k, t in enumerate(kinds)])
+    if n_rows == 0:
+        return np.zeros(0, dtype=dtype)
+    try:
+        table = np.loadtxt(
+            io.BytesIO(data[start:end]), dtype=dtype, comments=None, ndmin=1, encoding=None
+        )
+    except (ValueError, OverflowError):
+        table = None
+    if table is None or table.shape != (n_rows,):
+        _diagnose(data, start, end, kinds, section, name)
+    return table
+
+
+def _parse_cells_in_place(data: bytes, start: int, n_rows: int, kinds: str) -> np.ndarray | None:
+    """Parse the cell block straight from ``data`` (no copy of the block).
+
+    numpy reads from a shared-buffer ``BytesIO`` of the whole file, skipping
+    the header lines: ~25% faster than parsing a copied slice, mostly through
+    fewer fresh pages.  Returns None whenever anything is unusual (a lone CR
+    in the header, which would change the line count; a parse error; a wrong
+    row count), and the caller then uses :func:`_parse_block`, which names
+    the faulty line.
+    """
+    if n_rows == 0 or data.count(b"\r", 0, start) != data.count(b"\r\n", 0, start):
+        return None
+    dtype = np.dtype([(f"c{k}", "<i4" if t == "i" else "<f8") for k, t in enumerate(kinds)])
+    try:
+        with warnings.catch_warnings():
+            # An empty line inside the block makes numpy warn and read one row
+            # further; the parse or row-count check then rejects the result.
+            warnings.simplefilter("ignore", UserWarning)
+            table = np.loadtxt(
+                io.BytesIO(data),
+                dtype=dtype,
+                comments=None,
+                skiprows=data.count(b"\n", 0, start),
+                max_rows=n_rows,
+                ndmin=1,
+                encoding=None,
+            )
+    except (ValueError, OverflowError):
+        return None
+    return table if table.shape == (n_rows,) else None
+
+
+def _xy_check(
+    table: np.ndarray, rows: int, cols: int, data: bytes, start: int, section: str, name: str
+) -> np.ndarray:
+    """Check the x/y columns are inside the array; return the 0-based cell indices."""
+    x, y = table["c0"].astype(np.int64), table["c1"].astype(np.int64)
+    bad = (x < 0) | (y < 0) | (x >= cols) | (y >= rows)
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        line = _line_number(data, start) + k
+        raise FormatError(
+            f"{name}: line {line}: cell x={x[k]}, y={y[k]} in [{section}] is outside the "
+            f"{cols} x {rows} array ({int(bad.sum())} such lines)"
+        )
+    return y * cols + x
+
+
+def read_text(data: bytes, name: str) -> dict:
+    """Parse a whole text v3 CEL file into the fields of CelData."""
+    out, at = _header(data, name, complete=True)
+    rows, cols = out["rows"], out["cols"]
+    n = rows * cols
+    count, start = _section_count(data, at, "INTENSITY", name)
+    if count != n:
+        raise FormatError(
+            f"{name}: [INTENSITY] NumberCells={count}, but Rows*Cols = {rows}*{cols} = {n}"
+        )
+    end = _block_lines(data, start, count, "INTENSITY", name)
+    table = _parse_cells_in_place(data, start, count, "iiffi")
+    if table is None:
+        table = _parse_block(data, start, end, count, "iiffi", "INTENSITY", name)
+    idx = _xy_check(table, rows, cols, data, start, "INTENSITY", name)
+    if not np.array_equal(idx, np.arange(n)):
+        seen = np.bincount(idx, minlength=n)
+        if (seen != 1).any():
+            dup = int(np.flatnonzero(seen > 1)[0])
+            k = int(np.flatnonzero(idx == dup)[1])
+            raise FormatError(
+                f"{name}: line {_line_number(data, start) + k}: cell x={dup % cols}, "
+                f"y={dup // cols} appears more than once in [INTENSITY]"
+            )
+        table = table[np.argsort(idx)]  # cells listed out of order: put them in place
+    out["intensity"] = np.ascontiguousarray(table["c2"])
+    out["stdev"] = np.ascontiguousarray(table["c3"])
+    out["npixels"] = np.ascontiguousarray(table["c4"])
+    for section, key in (("MASKS", "masks_xy"), ("OUTLIERS", "outliers_xy")):
+        pos = data.find(f"\n[{section}]".encode(), end - 1)
+        if pos < 0:
+            out[key] = np.zeros((0, 2), dtype=np.int64)
+            continue
+        k, s = _section_count(data, pos + 1, section, name)
+        e = _block_lines(data, s, k, section, name)
+        tab = _parse_block(data, s, e, k, "ii", section, name)
+        _xy_check(tab, rows, cols, data, s, section, name)
+        out[key] = np.column_stack([tab["c0"], tab["c1"]]).astype(np.int64)
+    return out
+
+
+def _fmt(values: np.ndarray) -> np.ndarray:
+    """Shortest decimal strings that read back as the same float64."""
+    return np.asarray(values, dtype=np.float64).astype(str)
+
+
+def encode_text(
+    *,
+    rows: int,
+    cols: int,
+    header: dict[str, str],
+    intensity: np.ndarray,
+    stdev: np.ndarray,
+    npixels: np.ndarray,
+    masks_xy: np.ndarray,
+    outliers_xy: np.ndarray,
+) -> bytes:
+    """Encode one array as a text v3 CEL file (LF line ends)."""
+    n = rows * cols
+    # The vendor's header lines, in the vendor's order: affyio looks for each
+    # of them in turn and fails on a file that lacks one.
+    standard = {
+        "Cols": str(cols),
+        "Rows": str(rows),
+        "TotalX": str(cols),
+        "TotalY": str(rows),
+        "OffsetX": "0",
+        "OffsetY": "0",
+        "GridCornerUL": "0 0",
+        "GridCornerUR": f"{cols} 0",
+        "GridCornerLR": f"{cols} {rows}",
+        "GridCornerLL": f"0 {rows}",
+        "Axis-invertX": "0",
+        "AxisInvertY": "0",
+        "swapXY": "0",
+        "DatHeader": "",
+        "Algorithm": "Percentile",
+        "AlgorithmParameters": "Percentile:75;CellMargin:2;OutlierHigh:1.500;OutlierLow:1.004",
+    }
+    lines = ["[CEL]", "Version=3", "", "[HEADER]"]
+    for key, default in standard.items():
+        value = header.get(key, default) if key not in ("Cols", "Rows") else default
+        lines.append(f"{key}={value}")
+    for key, value in header.items():
+        if key not in standard and key != "Version" and "\n" not in value and "=" not in key:
+            lines.append(f"{key}={value}")
+    lines += ["", "[INTENSITY]", f"NumberCells={n}", "CellHeader=X\tY\tMEAN\tSTDV\tNPIXELS"]
+    idx = np.arange(n)
+    x = (idx % cols).astype(str)
+    y = (idx // cols).astype(str)
+    cells = "\n".join(
+        map(
+            "\t".join,
+            zip(x, y, _fmt(intensity), _fmt(stdev), np.asarray(npixels).astype(str), strict=True),
+        )
+    )
+    tail: list[str] = [""]
+    for section, xy in (("MASKS", masks_xy), ("OUTLIERS", outliers_xy)):
+        tail += ["", f"[{section}]", f"NumberCells={len(xy)}", "CellHeader=X\tY"]
+        tail += [f"{a}\t{b}" for a, b in xy.tolist()]
+    tail += ["", "[MODIFIED]", "NumberCells=0", "CellHeader=X\tY\tORIGMEAN", ""]
+    return ("\n".join(lines) + "\n" + cells + "\n".join(tail) + "\n").encode("latin-1")
