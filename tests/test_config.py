@@ -1,0 +1,414 @@
+"""Config and sample-sheet validation: every bad input gives a ConfigError naming it."""
+
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from sigrestore.config import (
+    check_config,
+    comparison_spec,
+    contrast_terms,
+    load_config,
+    load_schema,
+    read_config,
+    read_sample_sheet,
+)
+from sigrestore.errors import ConfigError
+from sigrestore.io import write_cdf, write_cel
+from sigrestore.simulate.chip import make_layout, synthesize_arrays
+from sigrestore.simulate.experiment import example_files
+
+REPO = Path(__file__).resolve().parents[1]
+
+GROUPS = [("sens", "veh"), ("sens", "drug"), ("res", "veh"), ("res", "drug")]
+
+
+def _write_chip(directory: Path, chip_type: str, names: list[str], *, seed: int = 0) -> list[Path]:
+    cdf = make_layout(12, probes_per_set=3, chip_type=chip_type, seed=seed)
+    expr = np.random.default_rng(seed).uniform(5, 10, (12, len(names)))
+    arrays = synthesize_arrays(cdf, expr, seed=seed, names=names)
+    paths = []
+    for i, (name, data) in enumerate(zip(names, arrays, strict=True)):
+        path = directory / f"{name}.CEL" if i % 2 else directory / f"{name}.CEL.gz"
+        write_cel(path, data, format="xda-v4" if i % 3 else "text-v3")
+        paths.append(path)
+    write_cdf(directory / f"{chip_type}.CDF", cdf, format="ascii")
+    return paths
+
+
+@pytest.fixture()
+def dataset(tmp_path: Path):
+    """A small valid dataset: 8 arrays (4 groups x 2), CDF, sheet and config."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    names = [f"{c}_{t}_{r}" for c, t in GROUPS for r in (1, 2)]
+    paths = _write_chip(raw, "TinyChip", names)
+    sheet = pd.DataFrame(
+        {
+            "sample": names,
+            "file": [f"../raw/{p.name}" for p in paths],
+            "cell_line": [n.split("_")[0] for n in names],
+            "treatment": [n.split("_")[1] for n in names],
+            "batch": ["b1", "b2"] * 4,
+        }
+    )
+    (tmp_path / "config").mkdir()
+    sheet.to_csv(tmp_path / "config" / "samples.tsv", sep="\t", index=False)
+    config = {
+        "samples": "config/samples.tsv",
+        "platform": {"cdf": "raw/TinyChip.CDF"},
+        "design": {"factors": ["cell_line", "treatment"]},
+        "contrasts": {
+            "drug_sens": "sens_drug - sens_veh",
+            "drug_res": "res_drug - res_veh",
+            "interaction": "(res_drug - res_veh) - (sens_drug - sens_veh)",
+        },
+        "comparisons": [{"name": "cmp", "reference": "drug_sens", "restoration": "drug_res"}],
+        "gene_sets": [],
+    }
+    return tmp_path, config
+
+
+def _load(tmp_path: Path, config: dict, **kwargs):
+    path = tmp_path / "config" / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return load_config(path, workdir=tmp_path, **kwargs)
+
+
+def _sheet(tmp_path: Path) -> pd.DataFrame:
+    return pd.read_csv(tmp_path / "config" / "samples.tsv", sep="\t", dtype=str)
+
+
+def _save_sheet(tmp_path: Path, sheet: pd.DataFrame) -> None:
+    sheet.to_csv(tmp_path / "config" / "samples.tsv", sep="\t", index=False)
+
+
+# --------------------------------------------------------------------------- valid input
+
+
+def test_valid_dataset_loads_with_defaults_and_groups(dataset):
+    tmp_path, config = dataset
+    exp = _load(tmp_path, config)
+    assert exp.config["normalization"]["method"] == "rma"
+    assert exp.config["comparisons"][0]["fdr"] == 0.05
+    assert exp.config["seed"] == 20080601
+    assert list(exp.samples["group"].unique()) == ["sens_veh", "sens_drug", "res_veh", "res_drug"]
+    assert all(Path(p).is_absolute() or Path(p).exists() for p in exp.samples["path"])
+
+
+def test_bundled_config_is_valid_before_the_example_exists(tmp_path):
+    # The example's raw files are created by a rule: they are pending, not missing.
+    pending = [REPO / p for p in example_files("resources/example").all()]
+    exp = load_config(REPO / "config" / "config.yaml", workdir=REPO, pending=pending)
+    assert len(exp.samples) == 24
+    assert exp.samples.groupby("group").size().eq(3).all()
+    spec = comparison_spec(exp.config["comparisons"][0], seed=exp.config["seed"])
+    assert spec.bootstrap.seed == exp.config["seed"]
+
+
+def test_pending_files_skip_only_themselves(dataset):
+    tmp_path, config = dataset
+    sheet = _sheet(tmp_path)
+    os.remove(tmp_path / "config" / sheet["file"][0])
+    missing = os.path.normpath(tmp_path / "config" / sheet["file"][0])
+    _load(tmp_path, config, pending=[missing])
+    with pytest.raises(ConfigError, match="does not exist"):
+        _load(tmp_path, config)
+
+
+# --------------------------------------------------------------------------- schema
+
+
+def test_schemas_describe_and_default_every_key():
+    def walk(schema, where):
+        for key, sub in schema.get("properties", {}).items():
+            assert "description" in sub, f"{where}.{key} has no description"
+            assert "default" in sub, f"{where}.{key} has no default"
+            walk(sub, f"{where}.{key}")
+        if isinstance(schema.get("items"), dict):
+            walk(schema["items"], f"{where}[]")
+
+    for name in ("config", "samples"):
+        schema = load_schema(name)
+        assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+        walk(schema, name)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda c: c.update(colour="red"), "Additional properties"),
+        (lambda c: c["comparisons"][0].update(fdr=2), "comparisons.0.fdr"),
+        (lambda c: c["comparisons"][0].pop("reference"), "'reference' is a required"),
+        (lambda c: c.update(normalization={"method": "mas5"}), "normalization.method"),
+        (lambda c: c["design"].update(factors="cell_line"), "design.factors"),
+        (lambda c: c.pop("contrasts"), "at least one contrast"),
+        (lambda c: c.update(seed="abc"), "key seed"),
+    ],
+)
+def test_schema_errors_name_the_key(dataset, mutate, message):
+    tmp_path, config = dataset
+    bad = copy.deepcopy(config)
+    mutate(bad)
+    with pytest.raises(ConfigError, match=message):
+        _load(tmp_path, bad)
+
+
+def test_config_that_is_not_yaml_mapping(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("- just\n- a list\n")
+    with pytest.raises(ConfigError, match="must be a mapping"):
+        read_config(path)
+    path.write_text("samples: [unclosed\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        read_config(path)
+
+
+# --------------------------------------------------------------------------- sample sheet
+
+
+def test_sheet_missing_column(dataset):
+    tmp_path, config = dataset
+    _save_sheet(tmp_path, _sheet(tmp_path).drop(columns="file"))
+    with pytest.raises(ConfigError, match="required column 'file'"):
+        _load(tmp_path, config)
+
+
+def test_sheet_bad_sample_name_names_the_row(dataset):
+    tmp_path, config = dataset
+    sheet = _sheet(tmp_path)
+    sheet.loc[3, "sample"] = "3 bad name"
+    _save_sheet(tmp_path, sheet)
+    with pytest.raises(ConfigError, match=r"row 4 \(line 5\)"):
+        _load(tmp_path, config)
+
+
+def test_sheet_does_not_exist(dataset):
+    tmp_path, config = dataset
+    with pytest.raises(ConfigError, match="does not exist"):
+        _load(tmp_path, {**config, "samples": "config/nope.tsv"})
+
+
+def test_duplicate_sample_names(dataset):
+    tmp_path, config = dataset
+    sheet = _sheet(tmp_path)
+    sheet.loc[5, "sample"] = sheet.loc[1, "sample"]
+    _save_sheet(tmp_path, sheet)
+    with pytest.raises(ConfigError, match=r"sample names must be unique: 'sens_veh_2' in row 2"):
+        _load(tmp_path, config)
+
+
+def test_duplicate_file_base_names(dataset):
+    tmp_path, config = dataset
+    sheet = _sheet(tmp_path)
+    # Same scan in another directory (and gzipped): same base name.
+    other = tmp_path / "copy"
+    other.mkdir()
+    src = tmp_path / "config" / sheet.loc[0, "file"]
+    target = other / (Path(sheet.loc[0, "file"]).name.removesuffix(".gz"))
+    target.write_bytes(src.read_bytes())
+    sheet.loc[1, "file"] = f"../copy/{target.name}"
+    _save_sheet(tmp_path, sheet)
+    with pytest.raises(ConfigError, match=r"file base names must be unique.*row 1.*row 2"):
+        _load(tmp_path, config)
+
+
+def test_all_missing_files_in_one_error(dataset):
+    tmp_path, config = dataset
+    sheet = _sheet(tmp_path)
+    for i in (2, 6):
+        os.remove(tmp_path / "config" / sheet.loc[i, "file"])
+    config = {**config, "gene_sets": ["sets/missing.gmt"]}
+    with pytest.raises(ConfigError) as err:
+        _load(tmp_path, config)
+    text = str(err.value)
+    assert "3 input file(s) missing" in text
+    assert "row 3 (line 4) (sample 'sens_drug_1')" in text
+    assert "row 7 (line 8) (sample 'res_drug_1')" in text
+    assert "gene_sets[0]" in text
+
+
+def test_missing_cdf_and_annotation(dataset):
+    tmp_path, config = dataset
+    config = {**config, "platform": {"cdf": "raw/Other.CDF", "annotation": "raw/ann.csv"}}
+    with pytest.raises(ConfigError, match=r"(?s)platform.cdf.*platform.annotation"):
+        _load(tmp_path, config)
+
+
+def test_directory_instead_of_file(dataset):
+    tmp_path, config = dataset
+    config = {**config, "platform": {"cdf": "raw"}}
+    with pytest.raises(ConfigError, match="is a directory"):
+        _load(tmp_path, config)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can read any file")
+def test_unreadable_file(dataset):
+    tmp_path, config = dataset
+    path = tmp_path / "config" / _sheet(tmp_path).loc[0, "file"]
+    path.chmod(0)
+    try:
+        with pytest.raises(ConfigError, match="not readable"):
+            _load(tmp_path, config)
+    finally:
+        path.chmod(0o644)
+
+
+def test_design_column_missing(dataset):
+    tmp_path, config = dataset
+    config = {**config, "design": {"factors": ["cell_line", "dose"]}}
+    with pytest.raises(ConfigError, match=r"design.factors: column 'dose'"):
+        _load(tmp_path, config)
+    config = {**config, "design": {"factors": ["cell_line"], "block": "pair"}}
+    with pytest.raises(ConfigError, match=r"design.block: column 'pair'"):
+        _load(tmp_path, config)
+
+
+def test_empty_factor_value(dataset):
+    tmp_path, config = dataset
+    sheet = _sheet(tmp_path)
+    sheet.loc[4, "treatment"] = ""
+    _save_sheet(tmp_path, sheet)
+    with pytest.raises(ConfigError, match=r"column 'treatment' is empty in row 5"):
+        _load(tmp_path, config)
+
+
+# --------------------------------------------------------------------------- contrasts
+
+
+def test_contrast_with_unknown_group(dataset):
+    tmp_path, config = dataset
+    config = copy.deepcopy(config)
+    config["contrasts"]["drug_res"] = "res_drugs - res_veh"
+    with pytest.raises(ConfigError, match=r"contrasts.drug_res: group\(s\) \['res_drugs'\]"):
+        _load(tmp_path, config)
+
+
+@pytest.mark.parametrize("expression", ["a ** b", "__import__('os')", "a -", "a < b", "2 - 1"])
+def test_contrast_that_is_not_linear_arithmetic(expression):
+    with pytest.raises(ConfigError, match="contrast 'c'"):
+        contrast_terms("c", expression)
+
+
+def test_contrast_terms():
+    assert contrast_terms("c", "(a + b)/2 - c_1") == {"a", "b", "c_1"}
+
+
+def test_group_with_one_array(dataset):
+    tmp_path, config = dataset
+    sheet = _sheet(tmp_path)
+    sheet.loc[7, "treatment"] = "other"  # res_drug keeps a single array
+    _save_sheet(tmp_path, sheet)
+    with pytest.raises(ConfigError, match=r"at least two arrays.*res_drug has 1"):
+        _load(tmp_path, config)
+
+
+def test_unused_small_group_is_fine(dataset):
+    tmp_path, config = dataset
+    sheet = _sheet(tmp_path)
+    sheet.loc[7, "treatment"] = "other"
+    _save_sheet(tmp_path, sheet)
+    config = {**config, "contrasts": {"drug_sens": "sens_drug - sens_veh"}}
+    config["comparisons"] = [{"name": "c", "reference": "drug_sens", "restoration": "drug_sens"}]
+    _load(tmp_path, config)
+
+
+def test_no_contrast(dataset):
+    tmp_path, config = dataset
+    with pytest.raises(ConfigError, match="at least one contrast"):
+        _load(tmp_path, {**config, "contrasts": {}, "comparisons": []})
+
+
+# --------------------------------------------------------------------------- comparisons
+
+
+@pytest.mark.parametrize("role", ["reference", "restoration", "resistance", "modulator"])
+def test_comparison_naming_unknown_contrast(dataset, role):
+    tmp_path, config = dataset
+    config = copy.deepcopy(config)
+    config["comparisons"][0][role] = "nope"
+    with pytest.raises(ConfigError, match=rf"comparisons\[0\].{role} .*contrast 'nope'"):
+        _load(tmp_path, config)
+
+
+def test_duplicate_comparison_names(dataset):
+    tmp_path, config = dataset
+    config = copy.deepcopy(config)
+    config["comparisons"].append(dict(config["comparisons"][0]))
+    with pytest.raises(ConfigError, match=r"names \['cmp'\] are used more than once"):
+        _load(tmp_path, config)
+
+
+def test_comparison_method_top_needs_top_n(dataset):
+    tmp_path, config = dataset
+    config = copy.deepcopy(config)
+    config["comparisons"][0]["method"] = "top"
+    with pytest.raises(ConfigError, match="top_n"):
+        _load(tmp_path, config)
+
+
+def test_treat_signature_needs_treat_tables(dataset):
+    tmp_path, config = dataset
+    config = copy.deepcopy(config)
+    config["comparisons"][0].update(method="treat", lfc=1.0)
+    with pytest.raises(ConfigError, match=r"treat_lfc equal to its lfc \(1.0\), got 0"):
+        _load(tmp_path, config)
+    config["differential_expression"] = {"treat_lfc": 1.0}
+    _load(tmp_path, config)
+
+
+# --------------------------------------------------------------------------- chip types
+
+
+def test_cel_files_of_two_chip_types(dataset):
+    tmp_path, config = dataset
+    sheet = _sheet(tmp_path)
+    (other,) = _write_chip(tmp_path / "raw", "OtherChip", ["intruder"], seed=3)
+    sheet.loc[2, "file"] = f"../raw/{other.name}"
+    _save_sheet(tmp_path, sheet)
+    with pytest.raises(ConfigError, match=r"more than one chip type.*OtherChip: sens_drug_1"):
+        _load(tmp_path, config)
+
+
+def test_cel_chip_type_differs_from_cdf(dataset):
+    tmp_path, config = dataset
+    _write_chip(tmp_path / "raw", "OtherChip", ["x"], seed=3)
+    config = {**config, "platform": {"cdf": "raw/OtherChip.CDF"}}
+    with pytest.raises(ConfigError, match="chip type 'OtherChip' but the CEL files are 'TinyChip'"):
+        _load(tmp_path, config)
+
+
+def test_corrupt_cel_names_the_row(dataset):
+    tmp_path, config = dataset
+    sheet = _sheet(tmp_path)
+    (tmp_path / "config" / sheet.loc[1, "file"]).write_bytes(b"<html>not a CEL</html>")
+    with pytest.raises(ConfigError, match=r"row 2 \(line 3\) \(sample 'sens_veh_2'\)"):
+        _load(tmp_path, config)
+
+
+def test_chip_check_can_be_skipped(dataset):
+    tmp_path, config = dataset
+    _write_chip(tmp_path / "raw", "OtherChip", ["x"], seed=3)
+    config = {**config, "platform": {"cdf": "raw/OtherChip.CDF"}}
+    _load(tmp_path, config, check_chip=False)
+
+
+def test_check_config_direct_call(dataset):
+    tmp_path, config = dataset
+    full = read_config_from(tmp_path, config)
+    samples = read_sample_sheet(tmp_path / "config" / "samples.tsv")
+    checked = check_config(full, samples, check_files=False, check_chip=False)
+    assert "group" in checked
+
+
+def read_config_from(tmp_path: Path, config: dict) -> dict:
+    path = tmp_path / "config" / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return read_config(path)

@@ -1,0 +1,137 @@
+# Sample sheet, validation and helper functions shared by every stage.
+#
+# Everything here runs when the workflow is parsed, so a bad config, a bad
+# sample sheet or a missing raw file stops Snakemake before any job starts.
+
+import os
+import re
+
+from snakemake.utils import validate
+
+from sigrestore.config import check_config, read_sample_sheet
+from sigrestore.simulate.experiment import example_files
+
+validate(config, schema="../schemas/config.schema.yaml")
+
+# The example rule writes these; they need not exist before the run.
+EXAMPLE = example_files(config["example"]["outdir"])
+EXAMPLE_FILES = [str(p) for p in EXAMPLE.all()]
+
+_sheet = read_sample_sheet(config["samples"])
+validate(_sheet, schema="../schemas/samples.schema.yaml")
+SAMPLES = check_config(config, _sheet, pending=EXAMPLE_FILES).set_index(
+    "sample", drop=False
+)
+
+SAMPLE_NAMES = SAMPLES["sample"].tolist()
+CONTRASTS = list(config["contrasts"])
+COMPARISONS = [c["name"] for c in config["comparisons"]]
+HAS_ANNOTATION = bool(config["platform"].get("annotation"))
+GENE_SETS = list(config["gene_sets"])
+FIGURE_FORMATS = ["png", "svg"]
+# Gene-level DE tables exist only when an annotation is given.
+GENE_TABLE = ["results/diffexp/{contrast}.genes.tsv"] if HAS_ANNOTATION else []
+CONDA_ENV = "../../envs/sigrestore.yaml"
+
+
+def _alternatives(names):
+    """A regular expression matching exactly one of ``names``."""
+    return "|".join(re.escape(n) for n in names) if names else "(?!x)x"
+
+
+wildcard_constraints:
+    sample=_alternatives(SAMPLE_NAMES),
+    contrast=_alternatives(CONTRASTS),
+    comparison=_alternatives(COMPARISONS),
+    fmt="png|svg",
+
+
+def cel_file(wildcards):
+    """Raw file of one array (from the sample sheet, resolved against it)."""
+    return SAMPLES.loc[wildcards.sample, "path"]
+
+
+def annotation_input(wildcards):
+    """The annotation file, or nothing when the config gives none."""
+    return config["platform"]["annotation"] if HAS_ANNOTATION else []
+
+
+def comparison_entry(name):
+    """The config entry of comparison ``name``."""
+    for entry in config["comparisons"]:
+        if entry["name"] == name:
+            return entry
+    raise ValueError(f"unknown comparison {name!r}")
+
+
+def comparison_tables(wildcards):
+    """DE tables of every contrast a comparison involves."""
+    entry = comparison_entry(wildcards.comparison)
+    roles = ("reference", "restoration", "resistance", "modulator")
+    names = dict.fromkeys(entry[r] for r in roles if entry.get(r))
+    return [f"results/diffexp/{c}.tsv" for c in names]
+
+
+def figures(stem):
+    """The PNG and SVG of one figure."""
+    return [f"{stem}.{fmt}" for fmt in FIGURE_FORMATS]
+
+
+QC_FIGURES = [
+    "raw_boxplot",
+    "raw_density",
+    "normalized_boxplot",
+    "normalized_density",
+    "rle",
+    "nuse",
+    "residual_images",
+]
+SAMPLE_FIGURES = ["pca", "correlation", "ma_plots"]
+RESTORATION_FIGURES = ["scatter", "status", "heatmap", "enrichment", "overlap"]
+
+
+def final_outputs():
+    """Every file the workflow promises (the target of rule all)."""
+    out = [
+        "results/normalized/expression.tsv",
+        "results/normalized/expression.parquet",
+        "results/qc/array_quality.tsv",
+        "results/restoration/summary.tsv",
+    ]
+    for name in QC_FIGURES + SAMPLE_FIGURES:
+        out += figures(f"results/qc/{name}")
+    for c in CONTRASTS:
+        out.append(f"results/diffexp/{c}.tsv")
+        if HAS_ANNOTATION:
+            out.append(f"results/diffexp/{c}.genes.tsv")
+        out += figures(f"results/diffexp/{c}.volcano")
+        out += figures(f"results/diffexp/{c}.ma")
+        if GENE_SETS:
+            out.append(f"results/enrichment/{c}.tsv")
+    for name in COMPARISONS:
+        out += [
+            f"results/restoration/{name}/summary.tsv",
+            f"results/restoration/{name}/features.tsv",
+        ]
+        for fig in RESTORATION_FIGURES:
+            out += figures(f"results/restoration/{name}/{fig}")
+    return out
+
+
+def reported_figures(directory, names, *, category, subcategory, stem=""):
+    """Named outputs for a set of figures: PNGs in the report (captioned), SVGs beside them.
+
+    The caption of figure ``name`` is ``workflow/report/<name>.rst``.
+    """
+    out = {}
+    for name in names:
+        path = f"{directory}/{stem}{name}"
+        out[f"{name}_png"] = report(
+            f"{path}.png",
+            caption=f"../report/{name}.rst",
+            category=category,
+            subcategory=subcategory,
+            labels={"figure": name.replace("_", " ")},
+        )
+        out[f"{name}_svg"] = f"{path}.svg"
+    return out

@@ -1,0 +1,43 @@
+# Array-quality figures: raw and normalized distributions, RLE, NUSE, residual
+# pseudo-images (from RMA's QC data), and the sample-level views (PCA,
+# sample-correlation heatmap, MA plots against the median array).
+
+
+rule qc_figures:
+    input:
+        qc=rules.rma.output.qc,
+    output:
+        **reported_figures(
+            "results/qc",
+            QC_FIGURES,
+            category="1. Quality control",
+            subcategory="Probe level",
+        ),
+    log:
+        "logs/qc/qc_figures.log",
+    benchmark:
+        "results/benchmarks/qc/qc_figures.tsv"
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/qc_figures.py"
+
+
+rule sample_figures:
+    input:
+        expression=rules.rma.output.parquet,
+    output:
+        **reported_figures(
+            "results/qc",
+            SAMPLE_FIGURES,
+            category="1. Quality control",
+            subcategory="Samples",
+        ),
+    log:
+        "logs/qc/sample_figures.log",
+    conda:
+        CONDA_ENV
+    params:
+        groups=SAMPLES["group"].to_dict(),
+    script:
+        "../scripts/sample_figures.py"

@@ -1,0 +1,51 @@
+# The restoration analysis of every comparison in the config: signature,
+# statuses, fractions with Wilson and bootstrap intervals, hypergeometric
+# test, slope, Spearman correlation and connectivity score, with figures.
+
+
+rule restoration:
+    input:
+        tables=comparison_tables,
+        expression=rules.rma.output.parquet,
+    output:
+        **reported_figures(
+            "results/restoration/{comparison}",
+            RESTORATION_FIGURES,
+            category="3. Restoration",
+            subcategory="{comparison}",
+        ),
+        summary=report(
+            ensure("results/restoration/{comparison}/summary.tsv", non_empty=True),
+            caption="../report/restoration_summary.rst",
+            category="3. Restoration",
+            subcategory="{comparison}",
+            labels={"comparison": "{comparison}", "table": "summary"},
+        ),
+        features=report(
+            ensure("results/restoration/{comparison}/features.tsv", non_empty=True),
+            caption="../report/restoration_features.rst",
+            category="3. Restoration",
+            subcategory="{comparison}",
+            labels={"comparison": "{comparison}", "table": "features"},
+        ),
+    log:
+        "logs/restoration/{comparison}.log",
+    benchmark:
+        "results/benchmarks/restoration/{comparison}.tsv"
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=60,
+    params:
+        comparison=lambda wildcards: comparison_entry(wildcards.comparison),
+        seed=config["seed"],
+        samples=SAMPLES.drop(columns=["path"]).reset_index(drop=True),
+        factors=config["design"]["factors"],
+        covariates=config["design"]["covariates"],
+        block=config["design"]["block"],
+        contrasts=config["contrasts"],
+        options=config["differential_expression"],
+    script:
+        "../scripts/restoration.py"
