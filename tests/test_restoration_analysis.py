@@ -12,7 +12,7 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 from test_restoration_calls import SPEC, TABLES
 
-from sigrestore.errors import DesignError
+from sigrestore.errors import ConfigError, DesignError
 from sigrestore.restoration import (
     SUMMARY_COLUMNS,
     ComparisonSpec,
@@ -21,6 +21,7 @@ from sigrestore.restoration import (
     combine_scores,
     connectivity_score,
     resample_arrays,
+    resample_distinct,
     sample_groups,
     wilson_interval,
     write_result,
@@ -35,23 +36,31 @@ CONTRASTS = {
 }
 
 
-def standin_de(expr: pd.DataFrame, samples: pd.DataFrame) -> dict[str, pd.DataFrame]:
+def standin_de(
+    expr: pd.DataFrame, samples: pd.DataFrame, weights: np.ndarray | None = None
+) -> dict[str, pd.DataFrame]:
     """Ordinary two-group t-tests with a pooled variance over all groups, BH-adjusted.
 
     A stand-in for limma with the same table layout, so these tests do not
-    depend on the differential-expression module.
+    depend on the differential-expression module.  ``weights``: precision weight
+    per array (weighted group means, ``s2 = sum(w r^2) / (n - groups)``).
     """
     g = samples.set_index("sample").loc[expr.columns, "group"].to_numpy()
     x = expr.to_numpy(dtype=float)
+    w = np.ones(x.shape[1]) if weights is None else np.asarray(weights, dtype=float)
     levels = sorted(set(g))
-    means = {lv: x[:, g == lv].mean(axis=1) for lv in levels}
+    wsum = {lv: w[g == lv].sum() for lv in levels}
+    means = {lv: x[:, g == lv] @ w[g == lv] / wsum[lv] for lv in levels}
     resid = np.concatenate([x[:, g == lv] - means[lv][:, None] for lv in levels], axis=1)
+    wr = np.concatenate([w[g == lv] for lv in levels])
     df = x.shape[1] - len(levels)
-    s2 = (resid**2).sum(axis=1) / df
+    if df < 1:
+        raise DesignError("no residual degree of freedom")
+    s2 = (resid**2 @ wr) / df
     out = {}
     for name, (a, b) in CONTRASTS.items():
         lfc = means[a] - means[b]
-        t = lfc / np.sqrt(s2 * (1 / (g == a).sum() + 1 / (g == b).sum()))
+        t = lfc / np.sqrt(s2 * (1 / wsum[a] + 1 / wsum[b]))
         p = 2 * stats.t.sf(np.abs(t), df)
         out[name] = pd.DataFrame(
             {
@@ -65,6 +74,11 @@ def standin_de(expr: pd.DataFrame, samples: pd.DataFrame) -> dict[str, pd.DataFr
             index=expr.index,
         )
     return out
+
+
+def copies_only_de(expr: pd.DataFrame, samples: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """A DE function without a weights keyword (only usable with duplicates="copies")."""
+    return standin_de(expr, samples)
 
 
 def simulate(n_features=400, n_rep=3, seed=0):
@@ -219,6 +233,132 @@ def test_resample_keeps_groups_and_renames_uniquely(sim):
         np.testing.assert_array_equal(matrix[name].to_numpy(), expr[original].to_numpy())
     # Some array is drawn twice in a 3-array group sooner or later.
     assert any(sheet["sample"].str.split("@").str[0].duplicated())
+
+
+def test_resample_distinct_is_the_same_draw_with_multiplicities(sim):
+    expr, samples, _ = sim
+    groups = sample_groups(samples)
+    for seed in range(5):
+        _, sheet_c = resample_arrays(expr, samples, groups, np.random.default_rng(seed))
+        matrix, sheet, weights = resample_distinct(
+            expr, samples, groups, np.random.default_rng(seed)
+        )
+        drawn = sheet_c["sample"].str.split("@").str[0].value_counts()
+        assert sheet["sample"].is_unique and list(matrix.columns) == sheet["sample"].tolist()
+        assert dict(zip(sheet["sample"], weights, strict=True)) == drawn.to_dict()
+        assert weights.sum() == len(samples)
+        for g, size in samples["group"].value_counts().items():
+            assert weights[sheet["group"].to_numpy() == g].sum() == size
+        np.testing.assert_array_equal(matrix.to_numpy(), expr[sheet["sample"]].to_numpy())
+        # The generator ends in the same state whichever form is drawn.
+        a, b = np.random.default_rng(seed), np.random.default_rng(seed)
+        resample_arrays(expr, samples, groups, a)
+        resample_distinct(expr, samples, groups, b)
+        assert a.integers(1 << 30) == b.integers(1 << 30)
+
+
+def test_bootstrap_weights_mode_refits_distinct_arrays_with_multiplicities(sim):
+    expr, samples, _ = sim
+    spec = ComparisonSpec.from_dict(SIM_SPEC)
+    groups = sample_groups(samples)
+    seen = []
+
+    def spy(m, sheet, weights=None):
+        seen.append((list(m.columns), weights))
+        return standin_de(m, sheet, weights)
+
+    boot = bootstrap_fraction(expr, samples, spec, de_function=spy, groups=groups, n=4, seed=3)
+    rng = np.random.default_rng(3)
+    for cols, weights in seen:
+        matrix, _, want = resample_distinct(expr, samples, groups, rng)
+        assert cols == list(matrix.columns)
+        np.testing.assert_array_equal(weights, want)
+    assert len(boot) == 4 and boot["restored_fraction"].notna().all()
+    # Unit weights (no array drawn twice) would be the plain fit; duplicates are not.
+    assert any((w > 1).any() for _, w in seen)
+
+
+def test_bootstrap_copies_mode_is_the_old_refit(sim):
+    expr, samples, _ = sim
+    groups = sample_groups(samples)
+    spec = ComparisonSpec.from_dict(SIM_SPEC | {"bootstrap": {"n": 6, "duplicates": "copies"}})
+    got = bootstrap_fraction(expr, samples, spec, de_function=copies_only_de, groups=groups)
+    rng = np.random.default_rng(spec.bootstrap.seed)
+    want = []
+    for _ in range(6):
+        m, sheet = resample_arrays(expr, samples, groups, rng)
+        want.append(standin_de(m, sheet))
+    sizes = [
+        int((tabs["fulv_S"]["adj.P.Val"].lt(0.05) & tabs["fulv_S"]["logFC"].abs().ge(1)).sum())
+        for tabs in want
+    ]
+    assert got["signature_size"].tolist() == sizes
+    weighted = bootstrap_fraction(
+        expr, samples, spec, de_function=standin_de, groups=groups, duplicates="weights"
+    )
+    assert not weighted.equals(got)
+
+
+def test_copies_bias_the_bootstrap_upward(sim):
+    """Duplicates refitted as copies shrink s2 and call more features than weights do
+    (same draws in both modes): on average more signature features per resample."""
+    expr, samples, _ = sim
+    groups = sample_groups(samples)
+    spec = ComparisonSpec.from_dict(SIM_SPEC | {"bootstrap": {"n": 20, "seed": 2}})
+    run = functools.partial(
+        bootstrap_fraction, expr, samples, spec, de_function=standin_de, groups=groups
+    )
+    copies, weights = run(duplicates="copies"), run(duplicates="weights")
+    assert (copies["signature_size"] >= weights["signature_size"]).all()
+    assert copies["signature_size"].mean() > weights["signature_size"].mean()
+
+
+def test_weights_mode_needs_a_weights_keyword(sim):
+    expr, samples, _ = sim
+    spec = ComparisonSpec.from_dict(SIM_SPEC)
+    groups = sample_groups(samples)
+    with pytest.raises(ConfigError, match="weights= keyword"):
+        bootstrap_fraction(expr, samples, spec, de_function=copies_only_de, groups=groups, n=1)
+    with pytest.raises(ConfigError, match=r"bootstrap\.duplicates"):
+        bootstrap_fraction(
+            expr, samples, spec, de_function=standin_de, groups=groups, n=1, duplicates="x"
+        )
+    # **kwargs counts as accepting weights.
+    boot = bootstrap_fraction(
+        expr, samples, spec, groups=groups, n=1,
+        de_function=lambda m, s, **kw: standin_de(m, s, kw.get("weights")),
+    )  # fmt: skip
+    assert len(boot) == 1
+
+
+def test_resample_without_residual_df_is_invalid_not_a_crash():
+    """2 arrays per group: a resample drawing one distinct array in every group leaves
+    no residual df (each group 1/2, all six 1/64); such rows are NaN and not counted."""
+    expr, samples = simulate(n_rep=2, seed=4)
+    tables = standin_de(expr, samples)
+    spec = SIM_SPEC | {"bootstrap": {"n": 200, "seed": 5}}
+    result = analyze_comparison(tables, spec, expr=expr, samples=samples, de_function=standin_de)
+    boot = result.bootstrap
+    invalid = boot["restored_fraction"].isna() & boot["signature_size"].isna()
+    assert 0 < invalid.sum() < 20
+    row = result.summary.iloc[0]
+    assert row.bootstrap_resamples == 200
+    assert row.bootstrap_valid == int(boot["restored_fraction"].notna().sum())
+    assert np.isfinite(row.bootstrap_low) and np.isfinite(row.bootstrap_high)
+    assert row.bootstrap_duplicates == "weights"
+
+
+def test_all_resamples_invalid_raises_the_refit_error(sim):
+    expr, samples, _ = sim
+    spec = ComparisonSpec.from_dict(SIM_SPEC)
+
+    def broken(m, s, weights=None):
+        raise DesignError("contrast cannot be estimated")
+
+    with pytest.raises(DesignError, match="cannot be estimated"):
+        bootstrap_fraction(
+            expr, samples, spec, de_function=broken, groups=sample_groups(samples), n=3
+        )
 
 
 def test_bootstrap_errors(sim):

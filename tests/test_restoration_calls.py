@@ -7,6 +7,8 @@ statistics are compared with scipy / statsmodels / numpy and with R
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -296,6 +298,7 @@ def test_spec_defaults_and_flat_layout():
     assert spec.signature.method == "threshold"
     assert spec.restoration_call.fdr == 0.05 and spec.restoration_call.lfc == 0.0
     assert spec.bootstrap.n == 200 and spec.bootstrap.confidence == 0.95
+    assert spec.bootstrap.duplicates == "weights"
     assert spec.contrasts == ("x", "y")
     # The workflow config puts the signature keys at the top level; call fdr follows them.
     flat = ComparisonSpec.from_dict(
@@ -341,6 +344,9 @@ def test_spec_defaults_and_flat_layout():
         ({"bootstrap": {"n": 1.5}}, "bootstrap.n"),
         ({"bootstrap": {"seed": True}}, "bootstrap.seed"),
         ({"bootstrap": {"confidence": 1}}, "bootstrap.confidence"),
+        ({"bootstrap": {"duplicates": "twice"}}, "bootstrap.duplicates"),
+        ({"bootstrap": {"duplicates": None}}, "bootstrap.duplicates"),
+        ({"bootstrap": {"replace": True}}, "replace"),
         ({"connectivity": {"permutations": -5}}, "connectivity.permutations"),
         ({"connectivity": 7}, "connectivity"),
         ({"name": "a/b"}, "name"),
@@ -389,3 +395,22 @@ def test_count_invariants(ref_lfc, ref_p, res_lfc, res_p, fdr, lfc):
     if n:
         low, high = wilson_interval(counts["restored"], n)
         assert 0 <= low <= counts["restored"] / n <= high <= 1
+
+
+def test_config_schema_has_bootstrap_duplicates():
+    """The workflow's schema fills bootstrap.duplicates (default weights) and rejects
+    other values; the resolved entry builds the spec."""
+    yaml = pytest.importorskip("yaml")
+    config = pytest.importorskip("sigrestore.config")
+    repo = Path(__file__).resolve().parents[1]
+    raw = yaml.safe_load((repo / "config" / "config.yaml").read_text())
+    filled = config.apply_schema(raw, config.load_schema("config"), what="config")
+    entry = filled["comparisons"][0]
+    assert entry["bootstrap"]["duplicates"] == "weights"
+    assert config.comparison_spec(entry, seed=1).bootstrap.duplicates == "weights"
+    entry["bootstrap"]["duplicates"] = "copies"
+    assert config.comparison_spec(entry, seed=1).bootstrap.duplicates == "copies"
+    bad = yaml.safe_load((repo / "config" / "config.yaml").read_text())
+    bad["comparisons"][0]["bootstrap"]["duplicates"] = "twice"
+    with pytest.raises(ConfigError, match="duplicates"):
+        config.apply_schema(bad, config.load_schema("config"), what="config")

@@ -3,8 +3,9 @@
 Designs from the sample sheet (:func:`build_design`), contrasts from
 expressions over group names (:func:`make_contrasts`), linear models with
 empirical-Bayes moderation, TREAT and the moderated F (:func:`fit_contrasts`,
-:class:`DEFit`), and the one-call :func:`differential_expression` used by the
-pipeline and the restoration bootstrap.
+:class:`DEFit`; optional per-array precision ``weights=``), and the one-call
+:func:`differential_expression` used by the pipeline and the restoration
+bootstrap.
 """
 
 from sigrestore.diffexp.contrasts import make_contrasts

@@ -1,9 +1,14 @@
-"""Vectorized limma for the common case: no missing values, no weights, no block.
+"""Vectorized limma for the common case: no missing values, no block.
 
 Then every gene shares the design, so ``lmFit`` is one QR decomposition and
 two matrix products, ``contrasts.fit`` is a product with the contrast matrix,
 and every gene has the same unscaled standard errors and residual degrees of
-freedom.  ``eBayes`` (without ``trend``/``robust``) follows limma 3.54.1:
+freedom.  Per-array weights ``w`` (one per array, the same for every gene, as
+limma's ``lmFit(weights = <vector of length ncol>)``) keep this: the fit is
+ordinary least squares of ``sqrt(w) y`` on ``sqrt(w) X`` (limma's ``lm.wfit``
+on its one-QR path), so ``beta = (X'WX)^-1 X'W y``, ``stdev.unscaled`` from
+``(X'WX)^-1`` and ``s2 = sum(w r^2) / (n - p)`` with ``n`` the number of
+arrays, whatever the weights.  ``eBayes`` (without ``trend``/``robust``) follows limma 3.54.1:
 
 * ``fitFDist``: ``e_g = log s2_g - digamma(d/2) + log(d/2)``;
   ``evar = var(e) - trigamma(d/2)``; ``d0 = 2 trigammaInverse(evar)``,
@@ -35,20 +40,30 @@ __all__ = ["ebayes_fast", "fit_f_dist", "lm_contrasts_fast", "trigamma_inverse"]
 _CHUNK = 8192  # rows per block when forming residuals (bounds temporary memory)
 
 
-def lm_contrasts_fast(y: np.ndarray, x: np.ndarray, cm: np.ndarray) -> pylimma.MArrayLM:
-    """``contrasts.fit(lmFit(y, x), cm)`` for complete data and a full-rank ``x``."""
+def lm_contrasts_fast(
+    y: np.ndarray, x: np.ndarray, cm: np.ndarray, *, weights: np.ndarray | None = None
+) -> pylimma.MArrayLM:
+    """``contrasts.fit(lmFit(y, x, weights = w), cm)`` for complete data and a full-rank ``x``.
+
+    ``weights``: one positive weight per array (``None``: all 1).  ``AveExpr``
+    stays the unweighted mean over the arrays, as limma's ``Amean``.
+    """
     n, p = x.shape
-    q, r = np.linalg.qr(x)
+    root = None if weights is None else np.sqrt(np.asarray(weights, dtype=float))
+    xw = x if root is None else x * root[:, None]
+    q, r = np.linalg.qr(xw)
     rinv = np.linalg.inv(r)  # p x p, p is a handful
-    effects = y @ q  # genes x p
+    qw = q if root is None else q * root[:, None]  # y @ qw == (y * root) @ q
+    effects = y @ qw  # genes x p
     coef = effects @ rinv.T
     rss = np.empty(y.shape[0])
     for start in range(0, y.shape[0], _CHUNK):
         stop = start + _CHUNK
-        res = y[start:stop] - effects[start:stop] @ q.T
+        block = y[start:stop] if root is None else y[start:stop] * root
+        res = block - effects[start:stop] @ q.T  # sqrt(w) r
         rss[start:stop] = np.einsum("ij,ij->i", res, res)
     df = n - p
-    unscaled = rinv @ rinv.T  # (X'X)^-1
+    unscaled = rinv @ rinv.T  # (X'WX)^-1
     cov = cm.T @ unscaled @ cm
     genes = y.shape[0]
     stdev = np.sqrt(np.diag(cov))

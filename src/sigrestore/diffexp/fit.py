@@ -2,11 +2,14 @@
 
 Which code does the work (see docs/diffexp.md for the reasons):
 
-* complete data, no weights, no block: :mod:`sigrestore.diffexp.fast` (one QR
-  for all genes; own eBayes unless ``trend``/``robust``);
+* complete data, no block, no weights or given per-array ``weights`` (with
+  or without estimated array weights on top): :mod:`sigrestore.diffexp.fast`
+  (one QR for all genes, weighted when weights are given; own eBayes unless
+  ``trend``/``robust``);
 * missing values without weights/block: the pattern-grouped fit of
   :mod:`~sigrestore.diffexp.fast`, then pylimma's ``e_bayes``;
-* array weights or a block: pylimma 0.2.0 (``lm_fit`` with weights / GLS);
+* estimated array weights alone, a block, or weights with missing values:
+  pylimma 0.2.0 (``lm_fit`` with weights / GLS);
 * ``trend``/``robust`` moderation and TREAT: pylimma, always with
   ``legacy=True`` (limma 3.54's estimator), its trend fit patched by
   :mod:`~sigrestore.diffexp._pylimma_fixes`;
@@ -88,7 +91,8 @@ class DEFit:
     correlation
         The intra-block correlation used (``None`` without a block).
     weights
-        Array weights used (``None`` without ``array_weights``).
+        Array weights used: estimated (``array_weights=True``), given
+        (``weights=``) or their product; ``None`` without either.
     """
 
     features: pd.Index
@@ -214,6 +218,7 @@ def fit_contrasts(
     block: Sequence | np.ndarray | None = None,
     correlation: float | None = None,
     array_weights: bool = False,
+    weights: Sequence[float] | np.ndarray | None = None,
 ) -> DEFit:
     """Per-gene linear model, contrasts and empirical-Bayes moderation.
 
@@ -237,6 +242,15 @@ def fit_contrasts(
     array_weights
         Estimate array quality weights (limma's ``arrayWeights``, REML) and fit
         with them.
+    weights
+        Given precision weights, one positive number per array (the same for
+        every gene), as limma's ``lmFit(weights = w)`` with a vector of length
+        ``ncol``: weighted least squares, ``s2 = sum(w r^2) / (n - p)`` with
+        ``n`` the number of arrays.  An array with integer weight ``m`` gives the
+        coefficients of ``m`` copies of it, but counts once in the residual
+        degrees of freedom.  With ``array_weights`` too, the array weights are
+        estimated with these as prior weights and the fit uses the product
+        (``lmFit(weights = arrayWeights(x, design, weights = W) * w)``).
 
     Returns
     -------
@@ -245,8 +259,8 @@ def fit_contrasts(
     Raises
     ------
     DesignError
-        Shapes disagree, too few residual degrees of freedom, or a contrast is
-        not estimable.
+        Shapes disagree, too few residual degrees of freedom, a contrast is
+        not estimable, or the weights are not one positive number per array.
     """
     y = _as_matrix(expr)
     x = design.matrix.to_numpy(dtype=float)
@@ -272,9 +286,15 @@ def fit_contrasts(
             "degree of freedom: replicates are needed to estimate variances"
         )
 
-    weights = None
+    given = None if weights is None else _array_weight_vector(weights, x.shape[0])
+    weights = given
     if array_weights:
-        weights = np.asarray(pylimma.array_weights(y, x), dtype=float)
+        # With given weights: estimated with them as prior weights, then the
+        # product is used (limma's idiom, as voomWithQualityWeights does).
+        prior = None if given is None else np.broadcast_to(given, y.shape).copy()
+        weights = np.asarray(pylimma.array_weights(y, x, weights=prior), dtype=float)
+        if given is not None:
+            weights = weights * given
     kwargs: dict = {}
     if block is not None:
         block = np.asarray(block)
@@ -287,14 +307,19 @@ def fit_contrasts(
         kwargs = {"block": block, "correlation": float(correlation)}
     elif correlation is not None:
         raise DesignError("an intra-block correlation was given without a block")
-    if weights is not None:
-        kwargs["weights"] = weights
-
     complete = not np.isnan(y).any()
+    # Given weights on complete data (with or without estimated array weights
+    # on top) stay on the one-QR path: they are the same for every gene.
+    fast_weights = given is not None and complete and not kwargs
+    if weights is not None and not fast_weights:
+        kwargs["weights"] = weights
     if not kwargs:
         # One design for all genes (complete data) or per missing-value
         # pattern: the vectorized paths.
-        cfit = lm_contrasts_fast(y, x, cmat) if complete else lm_contrasts_missing(y, x, cmat)
+        if complete:
+            cfit = lm_contrasts_fast(y, x, cmat, weights=weights)
+        else:
+            cfit = lm_contrasts_missing(y, x, cmat)
         if complete and not (trend or robust):
             eb = ebayes_fast(cfit)
         else:
@@ -321,6 +346,26 @@ def fit_contrasts(
         _cfit=cfit,
         _eb=eb,
     )
+
+
+def _array_weight_vector(weights, n: int) -> np.ndarray:
+    """``weights`` as a float vector of ``n`` positive finite numbers (DesignError otherwise)."""
+    try:
+        w = np.asarray(weights, dtype=float)
+    except (TypeError, ValueError):
+        raise DesignError(f"weights must be numbers, got {weights!r}") from None
+    if w.ndim != 1 or w.size != n:
+        raise DesignError(
+            f"weights must be a vector of one weight per array ({n}), got shape {w.shape}"
+        )
+    # limma turns weights <= 0 into missing values (the array drops out of the
+    # fit); here an array to ignore is left out of the matrix instead.
+    bad = np.flatnonzero(~(np.isfinite(w) & (w > 0)))
+    if bad.size:
+        raise DesignError(
+            f"weights must be positive and finite; array {int(bad[0])} has {w[bad[0]]!r}"
+        )
+    return w
 
 
 def _aligned_samples(expr: pd.DataFrame, samples: pd.DataFrame, sample_column: str):
@@ -359,6 +404,7 @@ def differential_expression(
     robust: bool = False,
     treat_lfc: float = 0.0,
     array_weights: bool = False,
+    weights: Sequence[float] | np.ndarray | pd.Series | None = None,
     sample_column: str = "sample",
 ) -> dict[str, pd.DataFrame]:
     """One limma results table per contrast, from an expression matrix and sample sheet.
@@ -385,6 +431,11 @@ def differential_expression(
         When > 0, tables test ``|logFC| > treat_lfc`` (TREAT) instead of ``!= 0``.
     array_weights
         Fit with estimated array quality weights.
+    weights
+        Given precision weight of every array (see :func:`fit_contrasts`), in
+        the order of ``expr``'s columns, or a Series indexed by them.  The
+        restoration bootstrap passes an array drawn ``m`` times once, with
+        weight ``m``.
 
     Returns
     -------
@@ -403,6 +454,12 @@ def differential_expression(
         if block not in sheet.columns:
             raise ConfigError(f"sample sheet has no column {block!r} (named as the block)")
         block_values = sheet[block].astype(str).to_numpy()
+    if isinstance(weights, pd.Series):
+        if not (weights.index.is_unique and expr.columns.is_unique) or not set(expr.columns) <= set(
+            weights.index
+        ):
+            raise DesignError("a weights Series must have one entry per (unique) expression column")
+        weights = weights.reindex(expr.columns).to_numpy(dtype=float)
     fit = fit_contrasts(
         expr,
         design,
@@ -411,6 +468,7 @@ def differential_expression(
         robust=robust,
         block=block_values,
         array_weights=array_weights,
+        weights=weights,
     )
     treat = treat_lfc > 0
     return {

@@ -9,7 +9,13 @@ from sigrestore.restoration.analysis import (
     analyze_comparison,
     write_result,
 )
-from sigrestore.restoration.bootstrap import bootstrap_fraction, resample_arrays, sample_groups
+from sigrestore.restoration.bootstrap import (
+    accepts_weights,
+    bootstrap_fraction,
+    resample_arrays,
+    resample_distinct,
+    sample_groups,
+)
 from sigrestore.restoration.calls import (
     classify_signature,
     comparison_calls,
@@ -22,6 +28,7 @@ from sigrestore.restoration.calls import (
 )
 from sigrestore.restoration.connectivity import combine_scores, connectivity_score
 from sigrestore.restoration.spec import (
+    BOOTSTRAP_DUPLICATES,
     BootstrapSettings,
     CallThresholds,
     ComparisonSpec,
@@ -37,6 +44,7 @@ from sigrestore.restoration.statistics import (
 )
 
 __all__ = [
+    "BOOTSTRAP_DUPLICATES",
     "SUMMARY_COLUMNS",
     "BootstrapSettings",
     "CallThresholds",
@@ -44,6 +52,7 @@ __all__ = [
     "ConnectivitySettings",
     "RestorationResult",
     "SignatureThresholds",
+    "accepts_weights",
     "analyze_comparison",
     "bootstrap_fraction",
     "classify_signature",
@@ -55,6 +64,7 @@ __all__ = [
     "modulator_flags",
     "percentile_interval",
     "resample_arrays",
+    "resample_distinct",
     "resistance_status",
     "restoration_slope",
     "restoration_status",

@@ -284,6 +284,7 @@ def analyze_comparison(
         "restoration_fdr": spec.restoration_call.fdr,
         "restoration_lfc": spec.restoration_call.lfc,
         "bootstrap_seed": spec.bootstrap.seed,
+        "bootstrap_duplicates": spec.bootstrap.duplicates,
         "connectivity_permutations": spec.connectivity.permutations,
         "connectivity_seed": spec.connectivity.seed,
     }

@@ -13,7 +13,7 @@ canonical layout is::
       restoration: {fdr: 0.05, lfc: 0.0}
       resistance: {fdr: 0.05, lfc: 0.0}
       modulator: {fdr: 0.05, lfc: 0.0}
-    bootstrap: {n: 200, seed: 1, confidence: 0.95}
+    bootstrap: {n: 200, seed: 1, confidence: 0.95, duplicates: weights}
     connectivity: {permutations: 1000, seed: 1}
 
 For convenience the signature keys (``fdr``, ``lfc``, ``method``, ``top_n``) may
@@ -31,6 +31,9 @@ from sigrestore.errors import ConfigError
 
 SIGNATURE_METHODS = ("threshold", "treat", "top")
 CALL_ROLES = ("restoration", "resistance", "modulator")
+#: How the bootstrap refits an array drawn more than once: once with its
+#: multiplicity as precision weight, or as independent copies (the old way).
+BOOTSTRAP_DUPLICATES = ("weights", "copies")
 
 
 @dataclass(frozen=True)
@@ -71,12 +74,15 @@ class CallThresholds:
 class BootstrapSettings:
     """Array bootstrap: ``n`` resamples (0 disables it), RNG ``seed``, interval ``confidence``.
 
-    ``confidence`` is also the level of the Wilson intervals.
+    ``confidence`` is also the level of the Wilson intervals.  ``duplicates``:
+    an array drawn ``m`` times is refitted once with weight ``m`` ("weights")
+    or as ``m`` independent copies ("copies"; biased, see docs/restoration.md).
     """
 
     n: int = 200
     seed: int = 1
     confidence: float = 0.95
+    duplicates: str = "weights"
 
 
 @dataclass(frozen=True)
@@ -176,7 +182,7 @@ class ComparisonSpec:
             )
 
         boot_in = _section(d, "bootstrap", where)
-        _no_unknown(boot_in, {"n", "seed", "confidence"}, where, prefix="bootstrap.")
+        _no_unknown(boot_in, {"n", "seed", "confidence", "duplicates"}, where, prefix="bootstrap.")
         default_boot = BootstrapSettings()
         n = boot_in.get("n", default_boot.n)
         if not _is_int(n) or n < 0:
@@ -188,7 +194,15 @@ class ComparisonSpec:
                 f"{where}: key 'bootstrap.confidence' must be a number in (0, 1),"
                 f" got {confidence!r}"
             )
-        bootstrap = BootstrapSettings(n=int(n), seed=seed, confidence=float(confidence))
+        duplicates = boot_in.get("duplicates", default_boot.duplicates)
+        if duplicates not in BOOTSTRAP_DUPLICATES:
+            raise ConfigError(
+                f"{where}: key 'bootstrap.duplicates' must be one of {list(BOOTSTRAP_DUPLICATES)},"
+                f" got {duplicates!r}"
+            )
+        bootstrap = BootstrapSettings(
+            n=int(n), seed=seed, confidence=float(confidence), duplicates=duplicates
+        )
 
         conn_in = _section(d, "connectivity", where)
         _no_unknown(conn_in, {"permutations", "seed"}, where, prefix="connectivity.")
