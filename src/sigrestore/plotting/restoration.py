@@ -201,7 +201,8 @@ def signature_heatmap(
     if groups is not None:
         labels = groups.reindex(names).astype(str)
         levels = sorted(labels.unique())
-        palette = sns.color_palette("tab20" if len(levels) > 10 else "tab10", len(levels))
+        # Dark2 has no pure red or blue, which the row colours use for S-up and S-down.
+        palette = sns.color_palette("Dark2" if len(levels) <= 8 else "tab20b", len(levels))
         lut = dict(zip(levels, palette, strict=True))
         col_colors = labels.map(lut).rename("group")
     row_colors = (
@@ -217,10 +218,24 @@ def signature_heatmap(
         grid = _clustermap(sns, frame, cluster_rows, cluster_cols, col_colors, row_colors, names)
     grid.ax_heatmap.set_xlabel("array")
     grid.ax_heatmap.set_ylabel(f"signature features ({len(ids)})")
-    handles = [Patch(color=c, label=g) for g, c in lut.items()]
-    handles += [Patch(color=UP_COLOR, label="S-up"), Patch(color=DOWN_COLOR, label="S-down")]
-    grid.figure.legend(handles=handles, fontsize=7, loc="upper right", frameon=False)
-    grid.figure.suptitle(f"{result.spec.name}: signature across arrays", fontsize=10, x=0.4)
+    # The legend gets its own strip on the right, clear of the heatmap's row label.
+    legend_width = 2.6
+    width, height = grid.figure.get_size_inches()
+    grid.figure.set_size_inches(width + legend_width, height)
+    grid.gs.update(right=width / (width + legend_width))
+    x0, y0, w, h = grid.ax_cbar.get_position().bounds
+    grid.ax_cbar.set_position([x0, y0, w * width / (width + legend_width) / 2, h])
+    direction = [Patch(color=UP_COLOR, label="S-up"), Patch(color=DOWN_COLOR, label="S-down")]
+    groups_legend = [Patch(color=c, label=g) for g, c in lut.items()]
+    grid.figure.legend(
+        handles=direction + groups_legend,
+        fontsize=7,
+        loc="center right",
+        frameon=False,
+        title="direction / group",
+        title_fontsize=8,
+    )
+    grid.ax_col_dendrogram.set_title(f"{result.spec.name}: signature across arrays", fontsize=10)
     return grid.figure
 
 
