@@ -106,7 +106,7 @@ def volcano_plot(
             ax.axvline(v, color="0.3", lw=0.8, ls="--")
     ax.set_xlabel("log2 fold change")
     ax.set_ylabel("-log10 p-value")
-    ax.legend(loc="upper left", frameon=False, fontsize=8)
+    ax.legend(loc="lower left", frameon=False, fontsize=8)
     _label_top(ax, table, x, y, label_column, top)
     if title:
         ax.set_title(title)
