@@ -13,6 +13,7 @@ import yaml
 
 from sigrestore.config import (
     check_config,
+    comparison_level,
     comparison_spec,
     contrast_terms,
     load_config,
@@ -412,3 +413,50 @@ def read_config_from(tmp_path: Path, config: dict) -> dict:
     path = tmp_path / "config" / "config.yaml"
     path.write_text(yaml.safe_dump(config))
     return read_config(path)
+
+
+# --------------------------------------------------------------------------- comparison level
+
+
+def _with_annotation(tmp_path: Path, config: dict) -> dict:
+    (tmp_path / "raw" / "annot.tsv").write_text("ID\tGene Symbol\nps1\tA\n")
+    config["platform"]["annotation"] = "raw/annot.tsv"
+    return config
+
+
+def test_level_defaults_to_gene_with_an_annotation_else_probeset(dataset):
+    tmp_path, config = dataset
+    exp = _load(tmp_path, config)
+    assert exp.config["comparisons"][0]["level"] is None  # schema default: "resolve"
+    entry = exp.config["comparisons"][0]
+    assert comparison_spec(entry, seed=1).level == "probeset"
+    exp = _load(tmp_path, _with_annotation(tmp_path, config))
+    assert comparison_spec(entry, seed=1, has_annotation=True).level == "gene"
+    assert comparison_level({"level": "probeset"}, has_annotation=True) == "probeset"
+
+
+def test_gene_level_without_annotation_names_the_key(dataset):
+    tmp_path, config = dataset
+    config["comparisons"][0]["level"] = "gene"
+    with pytest.raises(ConfigError, match=r"comparisons\[0\]\.level.*platform\.annotation"):
+        _load(tmp_path, config)
+    with pytest.raises(ConfigError, match=r"level.*platform\.annotation"):
+        comparison_spec(config["comparisons"][0], seed=1)
+    _load(tmp_path, _with_annotation(tmp_path, config))  # fine with one
+
+
+def test_gene_level_needs_a_collapse_method(dataset):
+    tmp_path, config = dataset
+    config = _with_annotation(tmp_path, config)
+    config["differential_expression"] = {"collapse": "none"}
+    with pytest.raises(ConfigError, match=r"comparisons\[0\]\.level.*collapse"):
+        _load(tmp_path, config)
+    config["comparisons"][0]["level"] = "probeset"
+    _load(tmp_path, config)
+
+
+def test_unknown_level_is_rejected_by_the_schema(dataset):
+    tmp_path, config = dataset
+    config["comparisons"][0]["level"] = "transcript"
+    with pytest.raises(ConfigError, match=r"comparisons\.0\.level"):
+        _load(tmp_path, config)

@@ -346,6 +346,7 @@ def test_resample_without_residual_df_is_invalid_not_a_crash():
     assert row.bootstrap_valid == int(boot["restored_fraction"].notna().sum())
     assert np.isfinite(row.bootstrap_low) and np.isfinite(row.bootstrap_high)
     assert row.bootstrap_duplicates == "weights"
+    assert row.level == "probeset"  # the spec default, recorded with the provenance
 
 
 def test_all_resamples_invalid_raises_the_refit_error(sim):

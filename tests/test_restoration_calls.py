@@ -414,3 +414,14 @@ def test_config_schema_has_bootstrap_duplicates():
     bad["comparisons"][0]["bootstrap"]["duplicates"] = "twice"
     with pytest.raises(ConfigError, match="duplicates"):
         config.apply_schema(bad, config.load_schema("config"), what="config")
+
+
+def test_spec_level_defaults_to_probeset_and_is_validated():
+    from sigrestore.errors import ConfigError
+    from sigrestore.restoration import ComparisonSpec
+
+    base = {"name": "a", "reference": "x", "restoration": "y"}
+    assert ComparisonSpec.from_dict(base).level == "probeset"
+    assert ComparisonSpec.from_dict(base | {"level": "gene"}).level == "gene"
+    with pytest.raises(ConfigError, match="'level'"):
+        ComparisonSpec.from_dict(base | {"level": "genes"})

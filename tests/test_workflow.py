@@ -168,6 +168,13 @@ def test_dry_run_of_a_fresh_clone(tmp_path):
         (lambda c: c["comparisons"][0].update(restoration="nope"), "contrast 'nope'"),
         (lambda c: c["design"].update(factors=["cell_line", "dose"]), "column 'dose'"),
         (lambda c: c.update(unknown_key=1), "unknown_key"),
+        (
+            lambda c: (
+                c["platform"].update(annotation=None),
+                c["comparisons"][0].update(level="gene"),
+            ),
+            "comparisons[0].level",
+        ),
     ],
 )
 def test_bad_config_stops_before_any_job(tmp_path, edit, message):
@@ -271,7 +278,12 @@ def test_example_counts_equal_those_recomputed_from_the_de_tables(example_run):
     work = example_run
     config = _config(work)
     (comparison,) = config["comparisons"]
-    read = lambda c: pd.read_csv(work / f"results/diffexp/{c}.tsv", sep="\t", index_col=0)  # noqa: E731
+    # The example gives an annotation and no level: the comparison is gene level,
+    # so its counts come from the gene tables (one row per gene, no AFFX- controls).
+    assert config["platform"]["annotation"] and comparison.get("level") is None
+    read = lambda c: pd.read_csv(  # noqa: E731
+        work / f"results/diffexp/{c}.genes.tsv", sep="\t", index_col=0
+    )
     ref = read(comparison["reference"])
     rest = read(comparison["restoration"]).reindex(ref.index)
     resist = read(comparison["resistance"]).reindex(ref.index)
@@ -291,6 +303,9 @@ def test_example_counts_equal_those_recomputed_from_the_de_tables(example_run):
 
     summary = pd.read_csv(work / "results/restoration/fulvestrant_rapamycin/summary.tsv", sep="\t")
     row = summary.iloc[0]
+    assert row["level"] == "gene"
+    assert row["universe"] == len(ref)
+    assert ref.index.is_unique and not ref.index.str.startswith("AFFX").any()
     assert row["signature_size"] == len(s)
     assert row["signature_up"] == (s > 0).sum()
     assert row["signature_down"] == (s < 0).sum()
@@ -310,6 +325,43 @@ def test_example_counts_equal_those_recomputed_from_the_de_tables(example_run):
     status = features["status"]
     assert (status == "restored").sum() == restored.sum()
     assert set(status[status == "restored"].index) == set(restored[restored].index)
+
+
+@pytest.mark.slow
+def test_example_restoration_job_ran_with_one_blas_thread(example_run):
+    log = (example_run / "logs/restoration/fulvestrant_rapamycin.log").read_text()
+    assert "level gene:" in log
+    assert "OPENBLAS_NUM_THREADS=1" in log  # the rule's threads
+
+
+def test_snakemake_sets_blas_threads_to_the_rule_threads(tmp_path):
+    # The bootstrap refits limma hundreds of times; multi-threaded BLAS on busy
+    # cores makes that several times slower.  Snakemake (>= 9) exports the
+    # thread variables of every BLAS/OpenMP library as the rule's threads to
+    # script jobs; this guards that behaviour the workflow relies on.
+    (tmp_path / "Snakefile").write_text(
+        "rule all:\n    input: 'one.txt', 'two.txt'\n\n"
+        "rule job:\n    output: '{n}.txt'\n"
+        "    threads: lambda wildcards: 1 if wildcards.n == 'one' else 2\n"
+        "    script: 'env.py'\n"
+    )
+    (tmp_path / "env.py").write_text(
+        "import os\n"
+        "names = ('OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS')\n"
+        "with open(snakemake.output[0], 'w') as fh:\n"
+        "    fh.write(' '.join(os.environ.get(n, 'unset') for n in names))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    env["PATH"] = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+    subprocess.run(
+        [_tool("snakemake"), "--cores", "2", "-q"],
+        cwd=tmp_path,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    assert (tmp_path / "one.txt").read_text() == "1 1 1"
+    assert (tmp_path / "two.txt").read_text() == "2 2 2"
 
 
 @pytest.mark.slow

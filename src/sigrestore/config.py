@@ -9,8 +9,9 @@ Two layers of checks, both before any job runs:
    names, every input file present and readable (all missing files in one
    error), design columns present, contrasts that parse and name existing
    groups, at least two arrays in every group a contrast uses, comparisons
-   naming existing contrasts, one chip type across the CEL files equal to the
-   CDF's.
+   naming existing contrasts, a comparison ``level`` of ``gene`` only with an
+   annotation (and a collapse method), one chip type across the CEL files
+   equal to the CDF's.
 
 Every problem is a :class:`~sigrestore.errors.ConfigError` whose message names
 the row, key or file.  The Snakefile calls :func:`check_config` (through
@@ -307,7 +308,8 @@ def check_config(
                     f" contrast {target!r} is not defined under contrasts"
                     f" ({sorted(contrasts)})"
                 )
-        comparison_spec(comp, seed=config.get("seed", 0))
+        _check_level(config, comp, i)
+        comparison_spec(comp, seed=config.get("seed", 0), has_annotation=annotation_given(config))
         # The pipeline's tables test against differential_expression.treat_lfc;
         # a TREAT signature needs them to test against the comparison's lfc.
         treat_lfc = config.get("differential_expression", {}).get("treat_lfc", 0)
@@ -324,6 +326,29 @@ def check_config(
     if check_chip:
         _check_chip_types(platform["cdf"], samples, is_pending)
     return samples
+
+
+def annotation_given(config: Mapping[str, Any]) -> bool:
+    """True when the config gives ``platform.annotation`` (gene-level results possible)."""
+    return bool(config.get("platform", {}).get("annotation"))
+
+
+def _check_level(config: Mapping[str, Any], comp: Mapping[str, Any], i: int) -> None:
+    level = comp.get("level")
+    where = f"config key comparisons[{i}].level (comparison {comp.get('name')!r})"
+    if level == "gene" and not annotation_given(config):
+        raise ConfigError(
+            f"{where}: 'gene' needs platform.annotation to map probe sets to genes; give an"
+            " annotation or set level: probeset"
+        )
+    collapse = config.get("differential_expression", {}).get("collapse", "max_mean")
+    resolved = comparison_level(comp, has_annotation=annotation_given(config))
+    if resolved == "gene" and collapse == "none":
+        raise ConfigError(
+            f"{where}: gene level needs differential_expression.collapse other than 'none'"
+            " (with 'none' the .genes.tsv tables stay at probe-set level); set"
+            " level: probeset or choose a collapse method"
+        )
 
 
 def _check_unique(samples: pd.DataFrame) -> None:
@@ -439,23 +464,52 @@ def cdf_chip_type(path: str | os.PathLike[str]) -> str:
 # --------------------------------------------------------------------------- comparisons
 
 
-def comparison_spec(entry: Mapping[str, Any], *, seed: int):
+def comparison_spec(entry: Mapping[str, Any], *, seed: int, has_annotation: bool = False):
     """The :class:`~sigrestore.restoration.ComparisonSpec` of one config entry.
 
-    Schema defaults that mean "inherit" (``null`` seeds and call thresholds)
-    are resolved here: seeds from the config's ``seed``, call ``fdr`` from the
-    signature's.
+    Schema defaults that mean "inherit" (``null`` seeds, call thresholds and
+    level) are resolved here: seeds from the config's ``seed``, call ``fdr``
+    from the signature's, ``level`` from ``has_annotation`` (see
+    :func:`comparison_level`).
     """
     from sigrestore.restoration.spec import ComparisonSpec
 
-    return ComparisonSpec.from_dict(comparison_dict(entry, seed=seed))
+    return ComparisonSpec.from_dict(
+        comparison_dict(entry, seed=seed, has_annotation=has_annotation)
+    )
 
 
-def comparison_dict(entry: Mapping[str, Any], *, seed: int) -> dict[str, Any]:
+def comparison_level(entry: Mapping[str, Any], *, has_annotation: bool) -> str:
+    """The level (``"gene"`` or ``"probeset"``) of a comparison entry.
+
+    ``level`` null or absent means ``"gene"`` when the config gives
+    ``platform.annotation`` and ``"probeset"`` otherwise.
+
+    Raises
+    ------
+    ConfigError
+        ``level`` is ``"gene"`` but there is no annotation to map probe sets to genes.
+    """
+    level = entry.get("level")
+    if level is None:
+        return "gene" if has_annotation else "probeset"
+    if level == "gene" and not has_annotation:
+        raise ConfigError(
+            f"config key comparisons.level (comparison {entry.get('name')!r}): 'gene' needs"
+            " platform.annotation to map probe sets to genes; give an annotation or set"
+            " level: probeset"
+        )
+    return level
+
+
+def comparison_dict(
+    entry: Mapping[str, Any], *, seed: int, has_annotation: bool = False
+) -> dict[str, Any]:
     """One config entry as :meth:`ComparisonSpec.from_dict` takes it (nulls resolved)."""
     d = _drop_none(copy.deepcopy(dict(entry)))
     for section in ("bootstrap", "connectivity"):
         d.setdefault(section, {}).setdefault("seed", seed)
+    d["level"] = comparison_level(entry, has_annotation=has_annotation)
     return d
 
 

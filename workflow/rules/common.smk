@@ -9,6 +9,7 @@ import re
 from snakemake.utils import validate
 
 from sigrestore.config import check_config, read_sample_sheet
+from sigrestore.config import comparison_level as resolve_level
 from sigrestore.simulate.experiment import example_files
 
 validate(config, schema="../schemas/config.schema.yaml")
@@ -64,12 +65,27 @@ def comparison_entry(name):
     raise ValueError(f"unknown comparison {name!r}")
 
 
-def comparison_tables(wildcards):
-    """DE tables of every contrast a comparison involves."""
-    entry = comparison_entry(wildcards.comparison)
+def comparison_level(name):
+    """Level of comparison ``name``: "gene" or "probeset" (null resolved)."""
+    return resolve_level(comparison_entry(name), has_annotation=HAS_ANNOTATION)
+
+
+def comparison_contrasts(name):
+    """Contrasts a comparison involves, in role order, without repeats."""
+    entry = comparison_entry(name)
     roles = ("reference", "restoration", "resistance", "modulator")
-    names = dict.fromkeys(entry[r] for r in roles if entry.get(r))
-    return [f"results/diffexp/{c}.tsv" for c in names]
+    return list(dict.fromkeys(entry[r] for r in roles if entry.get(r)))
+
+
+def comparison_tables(wildcards):
+    """DE tables of every contrast of a comparison, at its level (genes or probe sets)."""
+    suffix = (
+        ".genes.tsv" if comparison_level(wildcards.comparison) == "gene" else ".tsv"
+    )
+    return [
+        f"results/diffexp/{c}{suffix}"
+        for c in comparison_contrasts(wildcards.comparison)
+    ]
 
 
 def figures(stem):

@@ -40,10 +40,8 @@ rule diffexp:
         CONDA_ENV
     params:
         samples=SAMPLES.drop(columns=["path"]).reset_index(drop=True),
-        factors=config["design"]["factors"],
-        covariates=config["design"]["covariates"],
-        block=config["design"]["block"],
-        contrast=lambda wildcards: {
+        design=config["design"],
+        contrasts=lambda wildcards: {
             wildcards.contrast: config["contrasts"][wildcards.contrast]
         },
         options=config["differential_expression"],

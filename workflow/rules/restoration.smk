@@ -1,12 +1,16 @@
 # The restoration analysis of every comparison in the config: signature,
 # statuses, fractions with Wilson and bootstrap intervals, hypergeometric
 # test, slope, Spearman correlation and connectivity score, with figures.
+# At gene level (the default with an annotation) it reads the .genes.tsv
+# tables and works on the gene-collapsed matrix; at probe-set level on the
+# probe-set tables without the AFFX- controls (sigrestore.pipeline).
 
 
 rule restoration:
     input:
         tables=comparison_tables,
         expression=rules.rma.output.parquet,
+        annotation=annotation_input,
     output:
         **reported_figures(
             "results/restoration/{comparison}",
@@ -41,10 +45,9 @@ rule restoration:
     params:
         comparison=lambda wildcards: comparison_entry(wildcards.comparison),
         seed=config["seed"],
+        table_contrasts=lambda wildcards: comparison_contrasts(wildcards.comparison),
         samples=SAMPLES.drop(columns=["path"]).reset_index(drop=True),
-        factors=config["design"]["factors"],
-        covariates=config["design"]["covariates"],
-        block=config["design"]["block"],
+        design=config["design"],
         contrasts=config["contrasts"],
         options=config["differential_expression"],
     script:

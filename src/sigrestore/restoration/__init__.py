@@ -29,6 +29,7 @@ from sigrestore.restoration.calls import (
 from sigrestore.restoration.connectivity import combine_scores, connectivity_score
 from sigrestore.restoration.spec import (
     BOOTSTRAP_DUPLICATES,
+    LEVELS,
     BootstrapSettings,
     CallThresholds,
     ComparisonSpec,
@@ -45,6 +46,7 @@ from sigrestore.restoration.statistics import (
 
 __all__ = [
     "BOOTSTRAP_DUPLICATES",
+    "LEVELS",
     "SUMMARY_COLUMNS",
     "BootstrapSettings",
     "CallThresholds",

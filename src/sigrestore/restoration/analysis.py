@@ -273,6 +273,7 @@ def analyze_comparison(
             float(np.nanmean(boot["restored_fraction"])) if _has_bootstrap(boot) else float("nan")
         ),
         "confidence": confidence,
+        "level": spec.level,
         "reference": spec.reference,
         "restoration": spec.restoration,
         "resistance": spec.resistance or "",

@@ -15,6 +15,13 @@ canonical layout is::
       modulator: {fdr: 0.05, lfc: 0.0}
     bootstrap: {n: 200, seed: 1, confidence: 0.95, duplicates: weights}
     connectivity: {permutations: 1000, seed: 1}
+    level: gene                          # optional: "gene" or "probeset" (default)
+
+``level`` says what the features of the tables are: genes (tables of the
+gene-collapsed expression) or probe sets.  The analysis itself treats both the
+same way; the level is recorded in the summary, and the pipeline
+(:mod:`sigrestore.pipeline`) uses it to choose the tables, the expression
+matrix of the bootstrap and the features excluded (AFFX- controls).
 
 For convenience the signature keys (``fdr``, ``lfc``, ``method``, ``top_n``) may
 also be given at the top level of the entry instead of under ``signature``.
@@ -34,6 +41,8 @@ CALL_ROLES = ("restoration", "resistance", "modulator")
 #: How the bootstrap refits an array drawn more than once: once with its
 #: multiplicity as precision weight, or as independent copies (the old way).
 BOOTSTRAP_DUPLICATES = ("weights", "copies")
+#: What the features of a comparison are: genes or probe sets.
+LEVELS = ("gene", "probeset")
 
 
 @dataclass(frozen=True)
@@ -108,6 +117,7 @@ class ComparisonSpec:
     modulator_call: CallThresholds = field(default_factory=CallThresholds)
     bootstrap: BootstrapSettings = field(default_factory=BootstrapSettings)
     connectivity: ConnectivitySettings = field(default_factory=ConnectivitySettings)
+    level: str = "probeset"
 
     @property
     def contrasts(self) -> tuple[str, ...]:
@@ -135,6 +145,7 @@ class ComparisonSpec:
             "lfc",
             "method",
             "top_n",
+            "level",
         }
         _no_unknown(d, allowed, where, prefix="")
         name = _text(d, "name", where, required=True)
@@ -215,6 +226,10 @@ class ComparisonSpec:
         conn_seed = _seed(conn_in, "seed", where, "connectivity.", default_conn.seed)
         connectivity = ConnectivitySettings(permutations=int(perms), seed=conn_seed)
 
+        level = d.get("level", "probeset")
+        if level not in LEVELS:
+            raise ConfigError(f"{where}: key 'level' must be one of {list(LEVELS)}, got {level!r}")
+
         return cls(
             name=name,
             reference=reference,
@@ -227,6 +242,7 @@ class ComparisonSpec:
             modulator_call=calls["modulator"],
             bootstrap=bootstrap,
             connectivity=connectivity,
+            level=level,
         )
 
 

@@ -1,0 +1,339 @@
+"""sigrestore.pipeline: what the diffexp and restoration rules compute, called from
+Python on a small simulated experiment (true log2 expression, no CEL files)."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sigrestore.annotation import collapse_to_genes, is_control_probe_set, read_annotation
+from sigrestore.diffexp import differential_expression
+from sigrestore.errors import ConfigError
+from sigrestore.pipeline import (
+    ContrastRefit,
+    contrast_tables,
+    level_expression,
+    restoration_outputs,
+)
+from sigrestore.restoration import analyze_comparison, comparison_calls
+from sigrestore.simulate.experiment import (
+    ExampleSpec,
+    expression_matrix,
+    plan_truth,
+    write_annotation,
+)
+
+SPEC = ExampleSpec(n_probesets=400, signature_size=60, n_mtorc1=20, duplicate_share=0.2)
+FACTORS = ["cell_line", "treatment"]
+CONTRASTS = {
+    "fulv_sens": "sensitive_fulvestrant - sensitive_vehicle",
+    "cotreat_res": "resistant_fulvestrant_rapamycin - resistant_vehicle",
+    "fulv_res": "resistant_fulvestrant - resistant_vehicle",
+}
+ENTRY = {
+    "name": "small",
+    "reference": "fulv_sens",
+    "restoration": "cotreat_res",
+    "resistance": "fulv_res",
+    "fdr": 0.05,
+    "lfc": 1.0,
+    "bootstrap": {"n": 6},
+    "connectivity": {"permutations": 0},
+}
+CONTROL = "AFFX-BioB-5_at"
+
+
+@pytest.fixture(scope="module")
+def experiment(tmp_path_factory):
+    """Expression (probe sets x arrays), sample sheet and annotation path.
+
+    One AFFX- control is made to respond to fulvestrant in sensitive cells as
+    strongly as the signature, so a pipeline that kept controls would put it
+    in the signature.
+    """
+    truth = plan_truth(SPEC)
+    expr, samples = expression_matrix(truth, SPEC)
+    fulv_sens = (samples["cell_line"] == "sensitive") & samples["treatment"].str.contains("fulv")
+    expr.loc[CONTROL, fulv_sens.to_numpy()] += 3.0
+    path = tmp_path_factory.mktemp("pipeline") / "annot.csv"
+    write_annotation(truth, path, chip_type=SPEC.chip_type)
+    return expr, samples.drop(columns=["file", "format"]), path, truth
+
+
+def _tables(experiment, **kwargs):
+    expr, samples, _, _ = experiment
+    return {
+        c: contrast_tables(
+            expr, samples, contrast=c, contrasts=CONTRASTS, factors=FACTORS, **kwargs
+        )
+        for c in CONTRASTS
+    }
+
+
+# --------------------------------------------------------------------------- contrast_tables
+
+
+def test_contrast_tables_without_annotation_is_the_plain_limma_table(experiment):
+    expr, samples, _, _ = experiment
+    tables = contrast_tables(
+        expr, samples, contrast="fulv_sens", contrasts=CONTRASTS, factors=FACTORS
+    )
+    assert tables.genes is None
+    direct = differential_expression(
+        expr, samples, factors=FACTORS, contrasts={"fulv_sens": CONTRASTS["fulv_sens"]}
+    )["fulv_sens"]
+    pd.testing.assert_frame_equal(tables.probesets, direct)
+
+
+def test_contrast_tables_gene_table_is_limma_on_the_collapsed_matrix(experiment):
+    expr, samples, path, _ = experiment
+    annotation = read_annotation(path)
+    tables = contrast_tables(
+        expr,
+        samples,
+        contrast="fulv_sens",
+        contrasts=CONTRASTS,
+        factors=FACTORS,
+        annotation=path,
+        collapse="max_iqr",
+    )
+    assert list(tables.probesets.columns[:2]) == ["gene_symbol", "entrez_id"]
+    assert len(tables.probesets) == len(expr)
+    genes = collapse_to_genes(expr, annotation, method="max_iqr")
+    direct = differential_expression(
+        genes, samples, factors=FACTORS, contrasts={"fulv_sens": CONTRASTS["fulv_sens"]}
+    )["fulv_sens"]
+    pd.testing.assert_frame_equal(tables.genes, direct)
+    # Controls, multi-gene probe sets and second probe sets of a gene are gone.
+    assert not is_control_probe_set(tables.genes.index).any()
+    assert tables.genes.index.is_unique
+    assert not tables.genes.index.str.contains("///").any()
+    assert len(tables.genes) < len(expr) - 16
+
+
+def test_contrast_tables_unknown_contrast(experiment):
+    expr, samples, _, _ = experiment
+    with pytest.raises(ConfigError, match="nope"):
+        contrast_tables(expr, samples, contrast="nope", contrasts=CONTRASTS, factors=FACTORS)
+
+
+# --------------------------------------------------------------------------- restoration
+
+
+def _counts_from(tables: dict[str, pd.DataFrame]) -> tuple[pd.Series, pd.Series]:
+    ref, res = tables["fulv_sens"], tables["cotreat_res"].reindex(tables["fulv_sens"].index)
+    sig = ((ref["adj.P.Val"] < 0.05) & (ref["logFC"].abs() >= 1.0)) * np.sign(ref["logFC"])
+    call = (res["adj.P.Val"] < 0.05) * np.sign(res["logFC"])
+    s = sig[sig != 0]
+    return s, call[s.index] == s
+
+
+def test_gene_level_uses_gene_tables_and_the_gene_matrix(experiment, tmp_path):
+    expr, samples, path, truth = experiment
+    tables = _tables(experiment, annotation=path)
+    genes = {c: t.genes for c, t in tables.items()}
+    out = restoration_outputs(
+        genes,
+        expr,
+        samples,
+        comparison=ENTRY,
+        seed=7,
+        contrasts=CONTRASTS,
+        factors=FACTORS,
+        annotation=path,
+    )
+    row = out.result.summary.iloc[0]
+    assert row["level"] == "gene"
+    s, restored = _counts_from(genes)
+    assert row["signature_size"] == len(s) > 0
+    assert row["restored"] == restored.sum()
+    assert row["universe"] == len(genes["fulv_sens"])
+    assert set(out.result.features.index) == set(s.index)
+    # Signature genes are the planted ones (each on one probe set).
+    planted = set(truth.loc[truth["signature"], "gene"])
+    assert set(s.index) <= planted
+    matrix = collapse_to_genes(expr, read_annotation(path), method="max_mean")
+    pd.testing.assert_frame_equal(out.expression, matrix)
+    # The bootstrap refits resamples of that gene matrix: the same as doing it by hand.
+    by_hand = analyze_comparison(
+        genes,
+        out.result.spec,
+        expr=matrix,
+        samples=samples,
+        factors=FACTORS,
+        de_function=functools.partial(
+            differential_expression,
+            factors=FACTORS,
+            contrasts={c: CONTRASTS[c] for c in out.result.spec.contrasts},
+        ),
+    )
+    assert out.result.bootstrap["signature_size"].notna().all()
+    pd.testing.assert_frame_equal(out.result.bootstrap, by_hand.bootstrap)
+    written = out.write(tmp_path / "small")
+    names = {p.name for p in written}
+    assert {"summary.tsv", "features.tsv", "heatmap.png", "heatmap.svg"} <= names
+
+
+def test_probeset_level_leaves_affx_controls_out(experiment):
+    expr, samples, _, _ = experiment
+    tables = {c: t.probesets for c, t in _tables(experiment).items()}
+    s_all, _ = _counts_from(tables)
+    assert CONTROL in s_all.index  # the planted control would be in S
+    out = restoration_outputs(
+        tables,
+        expr,
+        samples,
+        comparison=ENTRY | {"level": "probeset"},
+        seed=7,
+        contrasts=CONTRASTS,
+        factors=FACTORS,
+    )
+    row = out.result.summary.iloc[0]
+    assert row["level"] == "probeset"
+    assert CONTROL not in out.result.features.index
+    assert row["signature_size"] == len(s_all) - 1
+    assert row["universe"] == len(expr) - 16
+    # The refits drop the controls too: every resample's S would include the control.
+    kept = {c: t.loc[~is_control_probe_set(t.index)] for c, t in tables.items()}
+    spec = out.result.spec
+
+    def refit_without_controls(m, sh, weights=None):
+        fitted = differential_expression(
+            m,
+            sh,
+            factors=FACTORS,
+            contrasts={c: CONTRASTS[c] for c in spec.contrasts},
+            weights=weights,
+        )
+        return {c: t.loc[~is_control_probe_set(t.index)] for c, t in fitted.items()}
+
+    by_hand = analyze_comparison(
+        kept,
+        spec,
+        expr=expr,
+        samples=samples,
+        factors=FACTORS,
+        de_function=refit_without_controls,
+    )
+    pd.testing.assert_frame_equal(out.result.bootstrap, by_hand.bootstrap)
+    assert (comparison_calls(kept, spec).index == by_hand.calls.index).all()
+
+
+def test_level_follows_the_annotation_when_unset(experiment):
+    expr, samples, path, _ = experiment
+    tables = _tables(experiment, annotation=path)
+    entry = ENTRY | {"bootstrap": {"n": 0}}
+    gene = restoration_outputs(
+        {c: t.genes for c, t in tables.items()},
+        expr,
+        samples,
+        comparison=entry,
+        seed=1,
+        contrasts=CONTRASTS,
+        factors=FACTORS,
+        annotation=read_annotation(path),
+    )
+    assert gene.result.spec.level == "gene"
+    probeset = restoration_outputs(
+        {c: t.probesets for c, t in tables.items()},
+        expr,
+        samples,
+        comparison=entry,
+        seed=1,
+        contrasts=CONTRASTS,
+        factors=FACTORS,
+    )
+    assert probeset.result.spec.level == "probeset"
+
+
+def test_tables_of_the_wrong_level_are_refused(experiment):
+    expr, samples, path, _ = experiment
+    tables = _tables(experiment, annotation=path)
+    with pytest.raises(ConfigError, match="not in the gene-level expression matrix"):
+        restoration_outputs(
+            {c: t.probesets for c, t in tables.items()},
+            expr,
+            samples,
+            comparison=ENTRY | {"level": "gene"},
+            seed=1,
+            contrasts=CONTRASTS,
+            factors=FACTORS,
+            annotation=path,
+        )
+
+
+def test_gene_level_without_annotation_is_a_config_error(experiment):
+    expr, samples, _, _ = experiment
+    with pytest.raises(ConfigError, match=r"level.*annotation"):
+        restoration_outputs(
+            {},
+            expr,
+            samples,
+            comparison=ENTRY | {"level": "gene"},
+            seed=1,
+            contrasts=CONTRASTS,
+            factors=FACTORS,
+        )
+    with pytest.raises(ConfigError, match="annotation"):
+        level_expression(expr, level="gene")
+
+
+def test_tables_may_be_paths(experiment, tmp_path: Path):
+    expr, samples, path, _ = experiment
+    tables = _tables(experiment, annotation=path)
+    paths = {}
+    for c, t in tables.items():
+        paths[c] = tmp_path / f"{c}.genes.tsv"
+        t.genes.to_csv(paths[c], sep="\t")
+    entry = ENTRY | {"bootstrap": {"n": 0}}
+    kwargs = dict(comparison=entry, seed=1, contrasts=CONTRASTS, factors=FACTORS, annotation=path)
+    from_paths = restoration_outputs(paths, expr, samples, **kwargs)
+    in_memory = restoration_outputs(
+        {c: t.genes for c, t in tables.items()}, expr, samples, **kwargs
+    )
+    pd.testing.assert_frame_equal(
+        from_paths.result.summary, in_memory.result.summary, check_exact=False, rtol=1e-9
+    )
+
+
+def test_contrast_refit_takes_weights_like_the_bootstrap_needs(experiment):
+    expr, samples, _, _ = experiment
+    refit = ContrastRefit(factors=FACTORS, contrasts={"fulv_sens": CONTRASTS["fulv_sens"]})
+    plain = refit(expr, samples)["fulv_sens"]
+    doubled = refit(expr, samples, weights=np.full(len(samples), 2.0))["fulv_sens"]
+    # Equal weights scale every variance alike: same logFC, same t.
+    np.testing.assert_allclose(plain["logFC"], doubled["logFC"], rtol=1e-10)
+    np.testing.assert_allclose(plain["t"], doubled["t"], rtol=1e-8)
+    no_controls = ContrastRefit(
+        factors=FACTORS, contrasts={"fulv_sens": CONTRASTS["fulv_sens"]}, exclude_controls=True
+    )(expr, samples)["fulv_sens"]
+    assert len(no_controls) == len(plain) - 16
+
+
+def test_the_examples_planted_fraction_holds_at_gene_level(tmp_path):
+    # The example's signature probe sets each measure their own gene (second probe
+    # sets, multi-gene entries and unnamed probe sets are only planted among
+    # non-responding features), so collapsing to genes keeps the planted S and
+    # its restored part unchanged: the planted 0.40 is also the gene-level truth.
+    spec = ExampleSpec()
+    truth = plan_truth(spec)
+    write_annotation(truth, tmp_path / "annot.csv", chip_type=spec.chip_type)
+    annotation = read_annotation(tmp_path / "annot.csv")
+    expr = pd.DataFrame(
+        np.arange(len(truth), dtype=float)[:, None].repeat(2, axis=1),
+        index=truth["probeset"].to_numpy(),
+        columns=["a", "b"],
+    )
+    genes = collapse_to_genes(expr, annotation, method="max_mean")
+    signature = truth[truth["signature"]]
+    assert signature["gene"].is_unique and (signature["gene"] != "").all()
+    assert set(signature["gene"]) <= set(genes.index)
+    restored = signature["status"].isin(["restored", "retained_restored"])
+    gene_fraction = signature.loc[restored, "gene"].nunique() / signature["gene"].nunique()
+    assert gene_fraction == pytest.approx(spec.planted_restored_fraction)
+    # And the gene matrix is smaller: genes measured twice count once.
+    assert len(genes) < spec.n_probesets
