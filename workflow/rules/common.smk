@@ -32,6 +32,9 @@ GENE_SETS = list(config["gene_sets"])
 FIGURE_FORMATS = ["png", "svg"]
 # Gene-level DE tables exist only when an annotation is given.
 GENE_TABLE = ["results/diffexp/{contrast}.genes.tsv"] if HAS_ANNOTATION else []
+# Enrichment ranks genes: the gene-level tables when there are any, else the
+# probe-set tables (collapsed by sigrestore.enrichment if they carry genes).
+ENRICHMENT_RANKING = GENE_TABLE[0] if HAS_ANNOTATION else "results/diffexp/{contrast}.tsv"
 CONDA_ENV = "../../envs/sigrestore.yaml"
 
 

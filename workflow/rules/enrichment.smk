@@ -4,7 +4,7 @@
 
 rule enrichment:
     input:
-        tables=expand("results/diffexp/{contrast}.tsv", contrast=CONTRASTS),
+        tables=expand(ENRICHMENT_RANKING, contrast=CONTRASTS),
         gene_sets=GENE_SETS,
     output:
         tables=report(
