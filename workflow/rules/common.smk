@@ -34,7 +34,9 @@ FIGURE_FORMATS = ["png", "svg"]
 GENE_TABLE = ["results/diffexp/{contrast}.genes.tsv"] if HAS_ANNOTATION else []
 # Enrichment ranks genes: the gene-level tables when there are any, else the
 # probe-set tables (collapsed by sigrestore.enrichment if they carry genes).
-ENRICHMENT_RANKING = GENE_TABLE[0] if HAS_ANNOTATION else "results/diffexp/{contrast}.tsv"
+ENRICHMENT_RANKING = (
+    GENE_TABLE[0] if HAS_ANNOTATION else "results/diffexp/{contrast}.tsv"
+)
 CONDA_ENV = "../../envs/sigrestore.yaml"
 
 
