@@ -519,3 +519,19 @@ def test_figures(sim, tmp_path):
     assert len(first) == 8
     for pa, pb in zip(first, again, strict=True):
         assert pa.read_bytes() == pb.read_bytes()
+
+
+def test_bootstrap_table_without_resamples_replaces_a_stale_one(sim, tmp_path):
+    """With bootstrap.n = 0 the bootstrap table is header-only, never left over."""
+    expr, samples, tables = sim
+    with_boot = analyze_comparison(
+        tables, SIM_SPEC, expr=expr, samples=samples, de_function=standin_de
+    )
+    write_result(with_boot, tmp_path)
+    assert len(pd.read_csv(tmp_path / "bootstrap.tsv", sep="\t")) > 0
+    spec = ComparisonSpec.from_dict(SIM_SPEC | {"bootstrap": {"n": 0}})
+    without = analyze_comparison(tables, spec, expr=expr, samples=samples)
+    write_result(without, tmp_path)
+    table = pd.read_csv(tmp_path / "bootstrap.tsv", sep="\t")
+    assert table.empty
+    assert list(table.columns) == ["resample", "restored_fraction"]

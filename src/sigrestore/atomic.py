@@ -24,13 +24,17 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """
     final = Path(path)
     final.parent.mkdir(parents=True, exist_ok=True)
+    # Keep the temporary name well under the file system's 255-byte limit even
+    # for long sample names: a short prefix of the name, then the last suffix.
     fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{final.name}.", suffix=f".tmp{''.join(final.suffixes)}", dir=final.parent
+        prefix=f".{final.name[:80]}.", suffix=f".tmp{final.suffix}", dir=final.parent
     )
     os.close(fd)
     tmp = Path(tmp_name)
     try:
         yield tmp
+        # mkstemp creates the file 0600; give it the mode a plain open() would.
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, final)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -38,8 +42,19 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         raise
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_tsv(frame: pd.DataFrame, path: str | os.PathLike[str], *, index: bool = True) -> None:
-    """Write ``frame`` as a tab-separated table, atomically, with full float precision."""
+    """Write ``frame`` as a tab-separated table, atomically.
+
+    Floats are written with 10 significant digits (``%.10g``): far below any
+    difference that matters for log2 expression or p-values, and stable, so
+    the same data give byte-identical files.
+    """
     with atomic_path(path) as tmp:
         frame.to_csv(tmp, sep="\t", index=index, float_format="%.10g", lineterminator="\n")
 

@@ -337,16 +337,23 @@ def _write_table(frame: pd.DataFrame, path: Path) -> None:
 
 
 def write_result(result: RestorationResult, outdir: str | os.PathLike[str]) -> list[Path]:
-    """Write ``summary.tsv``, ``features.tsv`` (and ``bootstrap.tsv`` if run) atomically.
+    """Write ``summary.tsv``, ``features.tsv`` and ``bootstrap.tsv`` atomically.
 
     Floats are written with 10 significant digits and NaN as ``NA``, so the same
-    inputs and seeds give byte-identical files.  Returns the paths written.
+    inputs and seeds give byte-identical files.  Without a bootstrap
+    (``bootstrap.n`` 0) ``bootstrap.tsv`` holds only its header, so a table
+    from an earlier run with resamples never survives next to a summary that
+    has none.  Returns the paths written.
     """
     outdir = Path(outdir)
-    paths = [outdir / "summary.tsv", outdir / "features.tsv"]
+    paths = [outdir / "summary.tsv", outdir / "features.tsv", outdir / "bootstrap.tsv"]
     _write_table(result.summary, paths[0])
     _write_table(result.features, paths[1])
-    if result.bootstrap is not None:
-        paths.append(outdir / "bootstrap.tsv")
-        _write_table(result.bootstrap, paths[2])
+    bootstrap = result.bootstrap
+    if bootstrap is None:
+        bootstrap = pd.DataFrame(
+            {"restored_fraction": pd.Series(dtype=float)},
+            index=pd.Index([], dtype=int, name="resample"),
+        )
+    _write_table(bootstrap, paths[2])
     return paths
