@@ -118,11 +118,12 @@ def _load_intensity(item: Any, n_cells: int, label: str) -> np.ndarray:
 def _resolve_cdf(cdf: CdfData | str | os.PathLike) -> CdfData:
     if isinstance(cdf, CdfData):
         return cdf
-    import sigrestore.io as sio
+    from sigrestore.io import load_cdf
 
-    # load_cdf keeps a parsed cache beside the CDF when the io module offers it.
-    loader = getattr(sio, "load_cdf", None) or sio.read_cdf
-    return loader(cdf)
+    # Parsed once per CDF: load_cdf keeps an .npz cache in the user cache
+    # directory ($SIGRESTORE_CACHE or ~/.cache/sigrestore); pass a CdfData from
+    # load_cdf(path, cache_dir=...) to keep it elsewhere.
+    return load_cdf(cdf)
 
 
 def _stats_frame(rows: list[dict[str, float]], names: list[str]) -> pd.DataFrame:
