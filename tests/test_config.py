@@ -460,3 +460,58 @@ def test_unknown_level_is_rejected_by_the_schema(dataset):
     config["comparisons"][0]["level"] = "transcript"
     with pytest.raises(ConfigError, match=r"comparisons\.0\.level"):
         _load(tmp_path, config)
+
+
+# --------------------------------------------------------------------------- expression filter
+
+
+def test_expression_filter_is_off_by_default(dataset):
+    tmp_path, config = dataset
+    exp = _load(tmp_path, config)
+    assert exp.config["differential_expression"]["filter"] == {
+        "enabled": False,
+        "min_expr": 4.0,
+        "min_samples": None,
+    }
+    bundled = read_config(REPO / "config" / "config.yaml")
+    assert bundled["differential_expression"]["filter"]["enabled"] is False
+
+
+def test_expression_filter_values_are_accepted(dataset):
+    tmp_path, config = dataset
+    config["differential_expression"] = {
+        "filter": {"enabled": True, "min_expr": 5, "min_samples": 8}
+    }
+    exp = _load(tmp_path, config)
+    assert exp.config["differential_expression"]["filter"]["min_samples"] == 8
+    config["differential_expression"] = {"filter": {"enabled": True}}
+    exp = _load(tmp_path, config)
+    assert exp.config["differential_expression"]["filter"]["min_expr"] == 4.0
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"enabled": "yes"}, r"key differential_expression\.filter\.enabled: 'yes' is not"),
+        ({"min_expr": "low"}, r"key differential_expression\.filter\.min_expr: 'low' is not"),
+        ({"min_samples": 0}, r"key differential_expression\.filter\.min_samples: 0 is less"),
+        ({"min_samples": 2.5}, r"key differential_expression\.filter\.min_samples: 2\.5 is not"),
+        ({"min_count": 2}, r"key differential_expression\.filter: Additional properties"),
+        (
+            {"min_samples": 9},
+            r"differential_expression\.filter\.min_samples: must be between 1 and the number"
+            r" of arrays \(8\), got 9",
+        ),
+        (
+            {"enabled": False, "min_samples": 9},  # checked even when off
+            r"differential_expression\.filter\.min_samples",
+        ),
+        ({"min_expr": float("nan")}, r"differential_expression\.filter\.min_expr: must be finite"),
+        ({"min_expr": float("inf")}, r"differential_expression\.filter\.min_expr: must be finite"),
+    ],
+)
+def test_expression_filter_errors_name_the_key(dataset, options, message):
+    tmp_path, config = dataset
+    config["differential_expression"] = {"filter": {"enabled": True, **options}}
+    with pytest.raises(ConfigError, match=message):
+        _load(tmp_path, config)

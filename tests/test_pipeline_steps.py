@@ -337,3 +337,170 @@ def test_the_examples_planted_fraction_holds_at_gene_level(tmp_path):
     assert gene_fraction == pytest.approx(spec.planted_restored_fraction)
     # And the gene matrix is smaller: genes measured twice count once.
     assert len(genes) < spec.n_probesets
+
+
+# --------------------------------------------------------------------------- expression filter
+
+FILTER = {"enabled": True, "min_expr": 6.0, "min_samples": None}
+
+
+def _bh(p: pd.Series) -> pd.Series:
+    """Benjamini-Hochberg over exactly the p-values given (as R's p.adjust)."""
+    order = np.argsort(p.to_numpy())[::-1]
+    m = len(p)
+    ranked = p.to_numpy()[order] * m / np.arange(m, 0, -1)
+    adjusted = np.minimum(1.0, np.minimum.accumulate(ranked))
+    out = np.empty(m)
+    out[order] = adjusted
+    return pd.Series(out, index=p.index)
+
+
+def _expressed(expr: pd.DataFrame, min_expr: float, min_samples: int) -> pd.Index:
+    return expr.index[(expr >= min_expr).sum(axis=1) >= min_samples]
+
+
+def test_filter_off_leaves_the_tables_unchanged(experiment):
+    expr, samples, path, _ = experiment
+    kwargs = dict(contrast="fulv_sens", contrasts=CONTRASTS, factors=FACTORS, annotation=path)
+    plain = contrast_tables(expr, samples, **kwargs)
+    # Off (the schema default) is off whatever the thresholds say.
+    off = contrast_tables(
+        expr, samples, filter={"enabled": False, "min_expr": 99.0, "min_samples": 2}, **kwargs
+    )
+    assert plain.filtered is None and off.filtered is None
+    pd.testing.assert_frame_equal(off.probesets, plain.probesets)
+    pd.testing.assert_frame_equal(off.genes, plain.genes)
+    assert len(plain.probesets) == len(expr)
+
+
+def test_filter_drops_low_probe_sets_before_the_fit(experiment):
+    expr, samples, _, _ = experiment
+    tables = contrast_tables(
+        expr, samples, contrast="fulv_sens", contrasts=CONTRASTS, factors=FACTORS, filter=FILTER
+    )
+    # min_samples null: the smallest group (3 arrays per group here).
+    kept = _expressed(expr, 6.0, 3)
+    assert 0 < len(kept) < len(expr) - 50
+    assert set(tables.probesets.index) == set(kept)
+    assert tables.filtered.min_samples == 3
+    assert tables.filtered.n_removed == len(expr) - len(kept)
+    assert tables.filtered.n_kept == len(tables.probesets)
+    assert f"removed {len(expr) - len(kept)} of {len(expr)} probe sets" in str(tables.filtered)
+    # Exactly limma on the kept probe sets: the prior comes from them only ...
+    direct = differential_expression(
+        expr.loc[kept], samples, factors=FACTORS, contrasts={"fulv_sens": CONTRASTS["fulv_sens"]}
+    )["fulv_sens"]
+    pd.testing.assert_frame_equal(tables.probesets, direct)
+    plain = contrast_tables(
+        expr, samples, contrast="fulv_sens", contrasts=CONTRASTS, factors=FACTORS
+    ).probesets
+    assert not np.allclose(plain.loc[kept, "t"], tables.probesets.loc[kept, "t"], rtol=1e-6)
+    # ... and BH adjusts over the kept probe sets only (m = len(kept)), which at
+    # the same p-values can only lower adj.P.Val: adding the removed probe sets'
+    # p-values back to the family never lowers an adjusted p-value.
+    filtered = tables.probesets
+    np.testing.assert_allclose(filtered["adj.P.Val"], _bh(filtered["P.Value"]), rtol=1e-12)
+    removed = plain.index.difference(kept)
+    family = pd.concat([filtered["P.Value"], plain.loc[removed, "P.Value"]])
+    over_all = _bh(family).loc[filtered.index]
+    assert (filtered["adj.P.Val"] <= over_all + 1e-15).all()
+    assert (filtered["adj.P.Val"] < over_all).sum() > len(kept) // 2
+    # Low-intensity probe sets are mostly null: the filter gains calls at 5 % FDR.
+    assert (filtered["adj.P.Val"] < 0.05).sum() >= (plain["adj.P.Val"] < 0.05).sum()
+
+
+def test_filter_at_gene_level_filters_probe_sets_before_the_collapse(experiment):
+    expr, samples, path, _ = experiment
+    tables = contrast_tables(
+        expr,
+        samples,
+        contrast="fulv_sens",
+        contrasts=CONTRASTS,
+        factors=FACTORS,
+        annotation=path,
+        filter=FILTER | {"min_samples": 4},
+    )
+    kept = _expressed(expr, 6.0, 4)
+    assert tables.filtered.min_samples == 4
+    assert list(tables.probesets.columns[:2]) == ["gene_symbol", "entrez_id"]
+    assert set(tables.probesets.index) == set(kept)
+    genes = collapse_to_genes(expr.loc[kept], read_annotation(path), method="max_mean")
+    direct = differential_expression(
+        genes, samples, factors=FACTORS, contrasts={"fulv_sens": CONTRASTS["fulv_sens"]}
+    )["fulv_sens"]
+    pd.testing.assert_frame_equal(tables.genes, direct)
+    unfiltered_genes = collapse_to_genes(expr, read_annotation(path), method="max_mean")
+    assert len(tables.genes) < len(unfiltered_genes)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"min_samples": 25}, r"differential_expression\.filter.*min_samples.*between 1 and 24"),
+        ({"min_expr": float("nan")}, r"differential_expression\.filter.*min_expr"),
+        ({"min_expr": 99.0}, r"differential_expression\.filter: no probe set"),
+        ({"threshold": 3}, r"differential_expression\.filter: unknown key"),
+    ],
+)
+def test_filter_errors_name_the_key(experiment, options, message):
+    expr, samples, _, _ = experiment
+    with pytest.raises(ConfigError, match=message):
+        contrast_tables(
+            expr,
+            samples,
+            contrast="fulv_sens",
+            contrasts=CONTRASTS,
+            factors=FACTORS,
+            filter=FILTER | options,
+        )
+
+
+def test_restoration_and_its_bootstrap_keep_the_filtered_feature_set(experiment):
+    expr, samples, path, _ = experiment
+    tables = _tables(experiment, annotation=path, filter=FILTER)
+    genes = {c: t.genes for c, t in tables.items()}
+    kwargs = dict(comparison=ENTRY, seed=7, contrasts=CONTRASTS, factors=FACTORS, annotation=path)
+    out = restoration_outputs(genes, expr, samples, filter=FILTER, **kwargs)
+    assert out.filtered == tables["fulv_sens"].filtered
+    assert set(out.expression.index) == set(genes["fulv_sens"].index)
+    assert out.result.summary.iloc[0]["universe"] == len(genes["fulv_sens"])
+    # The bootstrap refits that fixed gene matrix: the same as doing it by hand.
+    matrix = collapse_to_genes(expr.loc[_expressed(expr, 6.0, 3)], read_annotation(path))
+    pd.testing.assert_frame_equal(out.expression, matrix)
+    by_hand = analyze_comparison(
+        genes,
+        out.result.spec,
+        expr=matrix,
+        samples=samples,
+        factors=FACTORS,
+        de_function=functools.partial(
+            differential_expression,
+            factors=FACTORS,
+            contrasts={c: CONTRASTS[c] for c in out.result.spec.contrasts},
+        ),
+    )
+    pd.testing.assert_frame_equal(out.result.bootstrap, by_hand.bootstrap)
+    # Tables made without the filter do not match the filtered matrix.
+    unfiltered = {c: t.genes for c, t in _tables(experiment, annotation=path).items()}
+    with pytest.raises(ConfigError, match=r"same differential_expression\.filter"):
+        restoration_outputs(unfiltered, expr, samples, filter=FILTER, **kwargs)
+
+
+def test_contrast_refit_with_features_fits_exactly_that_set(experiment):
+    expr, samples, _, _ = experiment
+    kept = _expressed(expr, 6.0, 3)
+    contrast = {"fulv_sens": CONTRASTS["fulv_sens"]}
+    refit = ContrastRefit(factors=FACTORS, contrasts=contrast, features=tuple(kept))
+    # A resample (arrays drawn again) of the full matrix: the filter is not
+    # re-applied to it, the feature set stays the one chosen on all arrays.
+    picked = [0, 0, 1, *range(3, 24)]
+    resampled = expr.iloc[:, picked].set_axis([f"a{i}" for i in range(24)], axis=1)
+    sheet = samples.iloc[picked].assign(sample=[f"a{i}" for i in range(24)])
+    table = refit(resampled, sheet)["fulv_sens"]
+    assert set(table.index) == set(kept)
+    direct = differential_expression(
+        resampled.loc[kept], sheet, factors=FACTORS, contrasts=contrast
+    )["fulv_sens"]
+    pd.testing.assert_frame_equal(table, direct)
+    with pytest.raises(ConfigError, match="fixed features are not in the expression matrix"):
+        refit(expr.drop(index=kept[:2]), samples)

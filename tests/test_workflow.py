@@ -175,6 +175,10 @@ def test_dry_run_of_a_fresh_clone(tmp_path):
             ),
             "comparisons[0].level",
         ),
+        (
+            lambda c: c["differential_expression"]["filter"].update(min_samples=25),
+            "differential_expression.filter.min_samples",
+        ),
     ],
 )
 def test_bad_config_stops_before_any_job(tmp_path, edit, message):
@@ -386,6 +390,37 @@ def test_example_rerun_gives_byte_identical_tables(example_run):
     after = {p.name: p.read_bytes() for p in base.glob("*.tsv")}
     assert after == before
     assert (work / "results/enrichment/fulvestrant_sensitive.tsv").read_bytes() == enrichment
+
+
+@pytest.mark.slow
+def test_example_diffexp_log_says_the_filter_is_off(example_run):
+    log = (example_run / "logs/diffexp/fulvestrant_sensitive.log").read_text()
+    table = pd.read_csv(example_run / "results/diffexp/fulvestrant_sensitive.tsv", sep="\t")
+    assert "expression filter: off" in log
+    assert f"{len(table)} probe sets tested" in log
+
+
+@pytest.mark.slow
+def test_example_with_the_expression_filter(example_run, tmp_path):
+    # A copy of the finished run (mtimes kept), so the example's own outputs stay as they are.
+    work = tmp_path / "wf"
+    shutil.copytree(example_run, work, symlinks=True)
+    full = pd.read_csv(work / "results/diffexp/fulvestrant_sensitive.tsv", sep="\t", index_col=0)
+    config = _config(work)
+    config["differential_expression"]["filter"] = {"enabled": True, "min_expr": 6.0}
+    (work / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+    target = "results/restoration/fulvestrant_rapamycin/summary.tsv"
+    snakemake(work, "--cores", "2", "--forcerun", "diffexp", "restoration", "--", target)
+    table = pd.read_csv(work / "results/diffexp/fulvestrant_sensitive.tsv", sep="\t", index_col=0)
+    removed = len(full) - len(table)
+    assert 0 < removed < len(full) // 2
+    assert set(table.index) < set(full.index)
+    line = f"expression filter: removed {removed} of {len(full)} probe sets"
+    assert line in (work / "logs/diffexp/fulvestrant_sensitive.log").read_text()
+    assert line in (work / "logs/restoration/fulvestrant_rapamycin.log").read_text()
+    genes = pd.read_csv(work / "results/diffexp/fulvestrant_sensitive.genes.tsv", sep="\t")
+    summary = pd.read_csv(work / target, sep="\t")
+    assert summary["universe"].iloc[0] == len(genes)
 
 
 @pytest.mark.slow

@@ -10,8 +10,9 @@ Two layers of checks, both before any job runs:
    error), design columns present, contrasts that parse and name existing
    groups, at least two arrays in every group a contrast uses, comparisons
    naming existing contrasts, a comparison ``level`` of ``gene`` only with an
-   annotation (and a collapse method), one chip type across the CEL files
-   equal to the CDF's.
+   annotation (and a collapse method), a finite expression-filter threshold
+   and a filter ``min_samples`` no larger than the number of arrays, one chip
+   type across the CEL files equal to the CDF's.
 
 Every problem is a :class:`~sigrestore.errors.ConfigError` whose message names
 the row, key or file.  The Snakefile calls :func:`check_config` (through
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import math
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -320,6 +322,7 @@ def check_config(
                 f" got {treat_lfc}"
             )
 
+    _check_filter(config, samples)
     platform = config.get("platform", {})
     if check_files:
         _check_files(config, samples, is_pending)
@@ -348,6 +351,29 @@ def _check_level(config: Mapping[str, Any], comp: Mapping[str, Any], i: int) -> 
             f"{where}: gene level needs differential_expression.collapse other than 'none'"
             " (with 'none' the .genes.tsv tables stay at probe-set level); set"
             " level: probeset or choose a collapse method"
+        )
+
+
+def _check_filter(config: Mapping[str, Any], samples: pd.DataFrame) -> None:
+    # Checked whether or not the filter is enabled: switching it on later
+    # should not reveal a mistake the config carried all along.
+    options = config.get("differential_expression", {}).get("filter", {}) or {}
+    key = "config key differential_expression.filter"
+    min_expr = options.get("min_expr", 4.0)
+    if isinstance(min_expr, bool) or not isinstance(min_expr, int | float):
+        raise ConfigError(f"{key}.min_expr: must be a number (log2 scale), got {min_expr!r}")
+    if not math.isfinite(min_expr):
+        raise ConfigError(f"{key}.min_expr: must be finite (log2 scale), got {min_expr!r}")
+    min_samples = options.get("min_samples")
+    if min_samples is None:
+        return
+    n_arrays = len(samples)
+    if isinstance(min_samples, bool) or not isinstance(min_samples, int):
+        raise ConfigError(f"{key}.min_samples: must be an integer or null, got {min_samples!r}")
+    if not 1 <= min_samples <= n_arrays:
+        raise ConfigError(
+            f"{key}.min_samples: must be between 1 and the number of arrays ({n_arrays}),"
+            f" got {min_samples}"
         )
 
 

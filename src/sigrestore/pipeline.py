@@ -31,6 +31,24 @@ Levels (the ``level`` key of a comparison)
     bootstrap still fit every probe set, controls included, so their
     moderation is that of the differential-expression step; the controls are
     dropped from the refitted tables.
+
+Expression filter (``differential_expression.filter``, off by default)
+-----------------------------------------------------------------------
+When enabled, probe sets not expressed (log2 value ``>= min_expr``) on at
+least ``min_samples`` arrays (default: the smallest group of the design) are
+dropped before any fit (:func:`filter_probe_sets`, which calls
+:func:`sigrestore.diffexp.filter_expressed`).  The filter is applied once, to
+the probe-set matrix on all arrays, and:
+
+* the probe-set tables have only the kept probe sets (BH over fewer tests;
+  the empirical-Bayes prior from the kept probe sets only);
+* at gene level the *probe sets* are filtered before they are collapsed to
+  genes (the usual practice: a gene survives when one of its probe sets is
+  expressed, and the collapse chooses among expressed probe sets only);
+* the restoration filters the same way, so its matrix and the tables share
+  one feature set, and the bootstrap's refits (:class:`ContrastRefit` with
+  ``features``) keep that set fixed: the filter is not re-applied to the
+  resampled arrays.
 """
 
 from __future__ import annotations
@@ -50,16 +68,19 @@ from sigrestore.annotation import (
     is_control_probe_set,
     read_annotation,
 )
-from sigrestore.diffexp import differential_expression
+from sigrestore.diffexp import differential_expression, filter_expressed
 from sigrestore.errors import ConfigError
 from sigrestore.restoration import ComparisonSpec, RestorationResult, analyze_comparison
 
 __all__ = [
     "ContrastRefit",
     "ContrastTables",
+    "ExpressionFilter",
+    "FilterSummary",
     "RestorationOutputs",
     "contrast_tables",
     "drop_controls",
+    "filter_probe_sets",
     "level_expression",
     "load_annotation",
     "restoration_outputs",
@@ -82,6 +103,138 @@ def drop_controls(table: pd.DataFrame) -> pd.DataFrame:
     return table.loc[~is_control_probe_set(table.index)]
 
 
+# --------------------------------------------------------------------------- expression filter
+
+FILTER_KEY = "differential_expression.filter"
+
+
+@dataclass(frozen=True)
+class ExpressionFilter:
+    """The config's ``differential_expression.filter`` section.
+
+    Attributes
+    ----------
+    enabled : bool
+        Apply the filter (off by default).
+    min_expr : float
+        Threshold on the log2 scale; a probe set is expressed on an array when
+        its value is at least this (4.0: a usual cut-off for RMA values).
+    min_samples : int or None
+        Arrays on which a probe set must be expressed; None means the size of
+        the smallest group of the design (so a probe set expressed in one
+        group only is kept).
+    """
+
+    enabled: bool = False
+    min_expr: float = 4.0
+    min_samples: int | None = None
+
+    @classmethod
+    def from_options(cls, options: ExpressionFilter | Mapping[str, Any] | None) -> ExpressionFilter:
+        """The filter of a config section (mapping), of an ExpressionFilter, or None (off)."""
+        if options is None:
+            return cls()
+        if isinstance(options, cls):
+            return options
+        unknown = sorted(set(options) - {"enabled", "min_expr", "min_samples"})
+        if unknown:
+            raise ConfigError(f"config key {FILTER_KEY}: unknown key(s) {unknown}")
+        return cls(**options)
+
+
+@dataclass(frozen=True)
+class FilterSummary:
+    """What the expression filter did (printed to the job logs).
+
+    Attributes
+    ----------
+    n_input, n_removed : int
+        Probe sets before the filter and probe sets it removed.
+    min_expr : float
+        The threshold used.
+    min_samples : int
+        The number of arrays used (resolved from the smallest group when the
+        config leaves it null).
+    """
+
+    n_input: int
+    n_removed: int
+    min_expr: float
+    min_samples: int
+
+    @property
+    def n_kept(self) -> int:
+        """Probe sets left for the fit."""
+        return self.n_input - self.n_removed
+
+    def __str__(self) -> str:
+        return (
+            f"expression filter: removed {self.n_removed} of {self.n_input} probe sets;"
+            f" kept {self.n_kept} with log2 expression >= {self.min_expr:g} on at least"
+            f" {self.min_samples} arrays for the fit"
+        )
+
+
+def filter_probe_sets(
+    expression: pd.DataFrame,
+    samples: pd.DataFrame,
+    *,
+    factors: Sequence[str],
+    filter: ExpressionFilter | Mapping[str, Any] | None = None,
+) -> tuple[pd.DataFrame, FilterSummary | None]:
+    """Apply the config's expression filter to the probe-set matrix.
+
+    Parameters
+    ----------
+    expression : DataFrame
+        Probe sets x arrays, log2 scale, all arrays of the experiment.
+    samples : DataFrame
+        Sample sheet (the design ``factors`` give the groups that set the
+        default ``min_samples``).
+    factors : sequence of str
+        The config's ``design.factors``.
+    filter : ExpressionFilter, mapping or None
+        The ``differential_expression.filter`` section; None or
+        ``enabled: false`` leaves ``expression`` as it is.
+
+    Returns
+    -------
+    (DataFrame, FilterSummary or None)
+        The kept rows (original order) and what was removed; the summary is
+        None when the filter is off.
+
+    Raises
+    ------
+    ConfigError
+        A threshold :func:`~sigrestore.diffexp.filter_expressed` refuses, or a
+        filter that removes every probe set.
+    """
+    options = ExpressionFilter.from_options(filter)
+    if not options.enabled:
+        return expression, None
+    min_samples = options.min_samples
+    if min_samples is None:
+        from sigrestore.config import group_labels
+
+        min_samples = int(group_labels(samples, list(factors)).value_counts().min())
+    try:
+        kept = filter_expressed(expression, min_expr=options.min_expr, min_samples=min_samples)
+    except ConfigError as exc:
+        raise ConfigError(f"config key {FILTER_KEY}: {exc}") from None
+    summary = FilterSummary(
+        n_input=len(expression),
+        n_removed=len(expression) - len(kept),
+        min_expr=float(options.min_expr),
+        min_samples=int(min_samples),
+    )
+    if kept.empty:
+        raise ConfigError(
+            f"config key {FILTER_KEY}: no probe set is >= {options.min_expr:g} on at least"
+            f" {min_samples} arrays; lower min_expr or min_samples"
+        )
+    return kept, summary
+
+
 # --------------------------------------------------------------------------- diffexp rule
 
 
@@ -97,10 +250,13 @@ class ContrastTables:
     genes : DataFrame or None
         Gene-level table (limma on the gene-collapsed matrix); None without an
         annotation.
+    filtered : FilterSummary or None
+        What the expression filter removed before the fit; None when it is off.
     """
 
     probesets: pd.DataFrame
     genes: pd.DataFrame | None = None
+    filtered: FilterSummary | None = None
 
 
 @dataclass(frozen=True)
@@ -111,7 +267,9 @@ class ContrastRefit:
     differential-expression step, refitted on resampled arrays.  With
     ``exclude_controls`` the AFFX- control probe sets are fitted (so the
     moderation sees the same features as the step's tables) but dropped from
-    the returned tables.
+    the returned tables.  With ``features`` every refit uses exactly those rows
+    (the features the expression filter kept on all arrays), so the feature set
+    and hence the moderation's population stay fixed across resamples.
 
     Attributes
     ----------
@@ -119,6 +277,8 @@ class ContrastRefit:
         As :func:`sigrestore.diffexp.differential_expression` takes them.
     exclude_controls : bool
         Drop AFFX- control probe sets from the tables.
+    features : tuple of str, optional
+        The fixed feature set (row labels) to fit; None fits every row given.
     """
 
     factors: Sequence[str]
@@ -130,6 +290,7 @@ class ContrastRefit:
     treat_lfc: float = 0.0
     array_weights: bool = False
     exclude_controls: bool = False
+    features: tuple[str, ...] | None = None
 
     def __call__(
         self,
@@ -138,6 +299,8 @@ class ContrastRefit:
         weights: Sequence[float] | np.ndarray | None = None,
     ) -> dict[str, pd.DataFrame]:
         """One table per contrast of the fit of ``expr`` (arrays weighted by ``weights``)."""
+        if self.features is not None:
+            expr = self._fixed_features(expr)
         tables = differential_expression(
             expr,
             samples,
@@ -155,6 +318,18 @@ class ContrastRefit:
             tables = {name: drop_controls(table) for name, table in tables.items()}
         return tables
 
+    def _fixed_features(self, expr: pd.DataFrame) -> pd.DataFrame:
+        features = pd.Index(self.features)
+        if expr.index.equals(features):
+            return expr
+        missing = features.difference(expr.index)
+        if len(missing):
+            raise ConfigError(
+                f"refit: {len(missing)} of the fixed features are not in the expression"
+                f" matrix (e.g. {list(missing[:3])})"
+            )
+        return expr.loc[features]
+
 
 def contrast_tables(
     expression: pd.DataFrame,
@@ -171,6 +346,7 @@ def contrast_tables(
     array_weights: bool = False,
     annotation: AnnotationLike = None,
     collapse: str = "max_mean",
+    filter: ExpressionFilter | Mapping[str, Any] | None = None,
 ) -> ContrastTables:
     """The tables of the differential-expression rule for one contrast.
 
@@ -195,6 +371,10 @@ def contrast_tables(
     collapse : str
         How probe sets are collapsed to genes (see
         :func:`sigrestore.annotation.collapse_to_genes`).
+    filter : ExpressionFilter, mapping or None
+        The config's ``differential_expression.filter``: when enabled, probe
+        sets not expressed on enough arrays are dropped before the fit (and,
+        at gene level, before the collapse); see :func:`filter_probe_sets`.
 
     Returns
     -------
@@ -212,13 +392,18 @@ def contrast_tables(
         treat_lfc=treat_lfc,
         array_weights=array_weights,
     )
+    expression, summary = filter_probe_sets(expression, samples, factors=factors, filter=filter)
     table = fit(expression, samples)[contrast]
     frame = load_annotation(annotation)
     if frame is None:
-        return ContrastTables(probesets=table)
+        return ContrastTables(probesets=table, filtered=summary)
+    # Probe sets are filtered before the collapse: a gene is kept when one of
+    # its probe sets is expressed, and the collapse chooses among those.
     genes = collapse_to_genes(expression, frame, method=collapse)
     return ContrastTables(
-        probesets=annotate_table(table, frame), genes=fit(genes, samples)[contrast]
+        probesets=annotate_table(table, frame),
+        genes=fit(genes, samples)[contrast],
+        filtered=summary,
     )
 
 
@@ -237,11 +422,14 @@ class RestorationOutputs:
         level, the probe-set matrix at probe-set level).
     samples : DataFrame
         The sample sheet.
+    filtered : FilterSummary or None
+        What the expression filter removed (None when it is off).
     """
 
     result: RestorationResult
     expression: pd.DataFrame = field(repr=False)
     samples: pd.DataFrame = field(repr=False)
+    filtered: FilterSummary | None = None
 
     def write(self, outdir: str | os.PathLike[str]) -> list[Path]:
         """Write the tables (:func:`~sigrestore.restoration.write_result`) and figures."""
@@ -291,6 +479,7 @@ def restoration_outputs(
     array_weights: bool = False,
     annotation: AnnotationLike = None,
     collapse: str = "max_mean",
+    filter: ExpressionFilter | Mapping[str, Any] | None = None,
     seed: int | None = None,
 ) -> RestorationOutputs:
     """The restoration rule: one comparison analysed at its level, bootstrap included.
@@ -320,6 +509,10 @@ def restoration_outputs(
         Needed at gene level.
     collapse : str
         The collapse method of the gene tables (same as the step's).
+    filter : ExpressionFilter, mapping or None
+        The step's expression filter: applied once to the probe-set matrix on
+        all arrays (before the collapse at gene level); the bootstrap's refits
+        keep the resulting feature set fixed.
     seed : int, optional
         The config's seed (needed when ``comparison`` is a mapping).
 
@@ -343,6 +536,7 @@ def restoration_outputs(
         if seed is None:
             raise ConfigError("restoration_outputs: seed is needed to resolve a config entry")
         spec = comparison_spec(comparison, seed=seed, has_annotation=frame is not None)
+    expression, summary = filter_probe_sets(expression, samples, factors=factors, filter=filter)
     matrix = level_expression(expression, level=spec.level, annotation=frame, collapse=collapse)
     loaded = {name: _read_table(t) for name, t in tables.items()}
     missing = [c for c in spec.contrasts if c not in loaded]
@@ -356,7 +550,8 @@ def restoration_outputs(
                 f"comparison {spec.name!r} (level {spec.level!r}): the table of contrast"
                 f" {name!r} has {len(absent)} feature(s) not in the {spec.level}-level"
                 f" expression matrix (e.g. {list(absent[:3])}); give the"
-                f" {'.genes.tsv' if spec.level == 'gene' else 'probe-set'} tables"
+                f" {'.genes.tsv' if spec.level == 'gene' else 'probe-set'} tables made"
+                " with the same differential_expression.filter"
             )
     undefined = [c for c in spec.contrasts if c not in contrasts]
     if undefined:
@@ -374,11 +569,12 @@ def restoration_outputs(
         treat_lfc=treat_lfc,
         array_weights=array_weights,
         exclude_controls=exclude,
+        features=None if summary is None else tuple(matrix.index),
     )
     result = analyze_comparison(
         loaded, spec, expr=matrix, samples=samples, de_function=refit, factors=list(factors)
     )
-    return RestorationOutputs(result=result, expression=matrix, samples=samples)
+    return RestorationOutputs(result=result, expression=matrix, samples=samples, filtered=summary)
 
 
 def _read_table(table: pd.DataFrame | str | os.PathLike[str]) -> pd.DataFrame:

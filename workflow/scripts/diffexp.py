@@ -22,6 +22,11 @@ tables = contrast_tables(
     **snakemake.params.design,
     **snakemake.params.options,
 )
+# The filter's effect (probe sets removed before the fit) goes to the job log.
+print(tables.filtered or "expression filter: off (differential_expression.filter.enabled)")
+print(f"{len(tables.probesets)} probe sets tested")
+if tables.genes is not None:
+    print(f"{len(tables.genes)} genes tested (gene-level table)")
 write_tsv(tables.probesets, snakemake.output.table)
 if tables.genes is not None:
     write_tsv(tables.genes, snakemake.output.genes[0])

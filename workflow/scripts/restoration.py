@@ -23,6 +23,7 @@ outputs = restoration_outputs(
     **snakemake.params.options,
 )
 outputs.write(Path(snakemake.output.summary).parent)
+print(outputs.filtered or "expression filter: off (differential_expression.filter.enabled)")
 row = outputs.result.summary.iloc[0]
 print(f"level {row['level']}: {row['universe']} features, signature {row['signature_size']}")
 # Snakemake exports OPENBLAS_NUM_THREADS etc. = the rule's threads to every job.
