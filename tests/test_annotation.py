@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import gzip
 import shutil
+import tracemalloc
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from sigrestore.annotation import annotate_table, collapse_to_genes, read_annotation
+from sigrestore.annotation import (
+    annotate_table,
+    check_platform,
+    collapse_to_genes,
+    read_annotation,
+)
 from sigrestore.errors import ConfigError, FormatError
 
 COLUMNS = ["gene_symbol", "entrez_id", "gene_title"]
@@ -210,3 +217,108 @@ def test_annotate_table(expr_and_annotation):
     assert pd.isna(out.loc["zz", "gene_symbol"])
     assert out.loc["cd1", "entrez_id"] == "3 /// 4"
     np.testing.assert_array_equal(out["logFC"], table["logFC"])
+
+
+def test_zip_with_one_csv_is_read(ann_dir, tmp_path):
+    # NetAffx distributes its annotation CSVs as .csv.zip.
+    src = ann_dir / "netaffx_small.annot.csv"
+    packed = tmp_path / "HG-U133A.na36.annot.csv.zip"
+    with zipfile.ZipFile(packed, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("HG-U133A.na36/", "")  # a folder entry is not a member file
+        zf.write(src, "HG-U133A.na36/HG-U133A.na36.annot.csv")
+    pd.testing.assert_frame_equal(read_annotation(packed), read_annotation(src))
+
+
+def test_zip_with_several_files_is_refused(ann_dir, tmp_path):
+    src = ann_dir / "netaffx_small.annot.csv"
+    packed = tmp_path / "two.zip"
+    with zipfile.ZipFile(packed, "w") as zf:
+        zf.write(src, "a.annot.csv")
+        zf.write(src, "b.annot.csv")
+    with pytest.raises(FormatError, match=r"two\.zip") as info:
+        read_annotation(packed)
+    assert "exactly one annotation file, found 2" in str(info.value)
+    assert "a.annot.csv" in str(info.value)
+
+
+def test_corrupt_zip_is_a_format_error(tmp_path):
+    path = _write(tmp_path, "broken.csv.zip", "")
+    path.write_bytes(b"PK\x03\x04" + b"\x00" * 40)
+    with pytest.raises(FormatError, match=r"broken\.csv\.zip"):
+        read_annotation(path)
+
+
+def _wide_netaffx(path: Path, rows: int, extra: int) -> None:
+    """A NetAffx-like CSV whose bulk is in columns the reader does not need."""
+    names = ["Probe Set ID", "Gene Title", "Gene Symbol", "Entrez Gene"]
+    names += [f"Extra {i}" for i in range(extra)]
+    tail = "," + ",".join(['"' + "x" * 28 + '"'] * extra)
+    with path.open("w") as fh:
+        fh.write("#%netaffx-annotation-tabular-format-version=1.0\n")
+        fh.write(",".join(f'"{n}"' for n in names) + "\n")
+        fh.writelines(f'"{i}_at","title {i}","G{i}","{i}"{tail}\n' for i in range(rows))
+
+
+def test_large_netaffx_is_read_in_bounded_memory(tmp_path):
+    # Reading the whole text (and parsing every column) peaks at several times
+    # the file size; streaming and keeping four columns stays well below it.
+    path = tmp_path / "wide.annot.csv"
+    _wide_netaffx(path, rows=20_000, extra=36)
+    size = path.stat().st_size
+    tracemalloc.start()
+    try:
+        ann = read_annotation(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(ann) == 20_000
+    assert ann.loc["19999_at"].tolist() == ["G19999", "19999", "title 19999"]
+    assert peak < 0.6 * size, f"peak {peak / 1e6:.1f} MB for a {size / 1e6:.1f} MB file"
+
+
+def test_collapse_refuses_an_annotation_of_another_platform(ann_dir):
+    ann = read_annotation(ann_dir / "GPL97_subset.annot.gz")
+    annotated = [i for i in ann.index if not i.startswith("AFFX")][:30]
+    controls = [f"AFFX-ctl{i}_at" for i in range(20)]  # not annotated, not counted
+    ids = [f"{i}_at" for i in range(40)] + annotated + controls
+    expr = pd.DataFrame(np.ones((len(ids), 2)), index=ids, columns=["s1", "s2"])
+    with pytest.raises(FormatError, match=r"GPL97_subset\.annot\.gz") as info:
+        collapse_to_genes(expr, ann)
+    assert "42.9%" in str(info.value)  # 30 of the 70 non-control probe sets
+    # The table check is opt-in, with the expression matrix's probe sets.
+    table = pd.DataFrame({"logFC": np.zeros(len(ids))}, index=ids)
+    assert annotate_table(table, ann).shape == (len(ids), 3)
+    with pytest.raises(FormatError, match=r"42\.9%"):
+        annotate_table(table, ann, expression_index=expr.index)
+
+
+def test_platform_check_ignores_controls_and_accepts_half(expr_and_annotation):
+    expr, ann = expr_and_annotation
+    # Without a source file the message names "the annotation".
+    foreign = pd.DataFrame(
+        {"gene_symbol": ["X"], "entrez_id": ["1"], "gene_title": [np.nan]},
+        index=pd.Index(["AFFX-HUMGAPDH/M33197_3_at"], name="probe_set_id"),
+    )
+    with pytest.raises(FormatError, match=r"only 0\.0% .* in the annotation \(1 probe sets\)"):
+        collapse_to_genes(expr, foreign)
+    assert check_platform(expr.index, ann) == pytest.approx(8 / 9)
+    half = ann.loc[["a1", "a2", "a3", "b1", "cd1"]]  # 5 of the 9 non-control probe sets
+    assert check_platform(pd.Index([*half.index, "x1", "x2", "x3", "x4"]), half) == 5 / 9
+    assert check_platform(pd.Index(["a1", "x1"]), half) == 0.5  # exactly half passes
+    with pytest.raises(FormatError):
+        check_platform(pd.Index(["a1", "x1", "x2"]), half)
+
+
+def test_geo_table_stops_at_its_end_marker(tmp_path):
+    # Rows are counted while streaming; text after the end marker (another
+    # SOFT section) and blank lines inside the table are not rows.
+    soft = _write(
+        tmp_path,
+        "GPL1_family.soft",
+        "^PLATFORM = GPL1\n!platform_table_begin\nID\tGene Symbol\n"
+        "p1\tA\n\np2\tB\n!platform_table_end\n^SAMPLE = GSM1\n!sample_table_begin\n"
+        "ID_REF\tVALUE\np1\t1.0\n!sample_table_end\n",
+    )
+    a = read_annotation(soft)
+    assert list(a.index) == ["p1", "p2"]
+    assert a["gene_symbol"].tolist() == ["A", "B"]

@@ -332,3 +332,79 @@ def test_fast_path_matches_pylimma_general_path():
             np.testing.assert_allclose(table[col], ref_fit[key][:, j], rtol=1e-12, atol=1e-300)
     np.testing.assert_allclose(fit.f_table()["F"], ref_fit["F"], rtol=1e-12)
     assert fit.df_prior == pytest.approx(float(ref_fit["df_prior"]), rel=1e-12)
+
+
+def _reversed(expr: pd.DataFrame) -> pd.DataFrame:
+    return expr.iloc[:, ::-1]
+
+
+def test_foreign_column_name_is_an_error_not_a_positional_match(expr, samples):
+    # Columns reordered and one renamed: matching by position would pair
+    # arrays with the wrong sheet rows without any error.
+    cols = list(_reversed(expr).columns)
+    renamed = _reversed(expr).set_axis(["D.CEL", *cols[1:]], axis=1)
+    with pytest.raises(DesignError, match="not the sample sheet's 'sample' ids") as info:
+        differential_expression(renamed, samples, factors=["group"], contrasts=CONTRASTS)
+    assert str(sorted({"D.CEL", cols[0]})) in str(info.value)
+    assert "rename the expression columns" in str(info.value)
+
+
+def test_unique_renamed_columns_in_sheet_order_are_an_error(expr, samples):
+    # Unique names that are not the sheet's ids: no way to tell the order.
+    renamed = expr.set_axis([c.replace(".CEL", "") for c in expr.columns], axis=1)
+    with pytest.raises(DesignError, match="GSM71019"):
+        differential_expression(renamed, samples, factors=["group"], contrasts=CONTRASTS)
+
+
+def test_sheet_repeating_an_id_with_unique_columns_is_an_error(expr, samples):
+    sheet = samples.copy()
+    sheet.loc[1, "sample"] = sheet.loc[0, "sample"]  # id 0 twice, id 1 absent
+    with pytest.raises(DesignError, match="repeats sample id") as info:
+        differential_expression(_reversed(expr), sheet, factors=["group"], contrasts=CONTRASTS)
+    assert samples.loc[1, "sample"] in str(info.value)
+
+
+def test_reordered_columns_are_aligned_by_name(expr, samples, limma_dir):
+    tables = differential_expression(
+        _reversed(expr), samples, factors=["group"], covariates=["C(batch)"], contrasts=CONTRASTS
+    )
+    assert_table(tables["CancerVsNormal"], ref(limma_dir, "ordinary_CancerVsNormal"))
+
+
+@pytest.mark.parametrize("duplicates", ["weights", "copies"])
+def test_bootstrap_resamples_align_with_their_sheet(expr, samples, duplicates):
+    from sigrestore.restoration.bootstrap import resample_arrays, resample_distinct, sample_groups
+
+    groups = sample_groups(samples, factors=["group"])
+    contrast = {"c": "Cancer - Normal"}
+    rng = np.random.default_rng(5)
+    if duplicates == "weights":
+        matrix, sheet, weights = resample_distinct(expr, samples, groups, rng)
+    else:
+        matrix, sheet = resample_arrays(expr, samples, groups, rng)
+        weights = None
+        assert matrix.columns.is_unique and all("@" in c for c in matrix.columns)
+    got = differential_expression(
+        matrix, sheet, factors=["group"], contrasts=contrast, weights=weights
+    )
+    design = build_design(sheet, factors=["group"])
+    want = fit_contrasts(matrix, design, make_contrasts(contrast, design), weights=weights)
+    pd.testing.assert_frame_equal(got["c"], want.table("c"))
+    # Reordering the resampled matrix does not change the fit (aligned by name).
+    if weights is None:
+        again = differential_expression(
+            _reversed(matrix), sheet, factors=["group"], contrasts=contrast
+        )
+        pd.testing.assert_frame_equal(again["c"], got["c"], rtol=1e-9)
+
+
+def test_estimated_array_weights_take_the_vectorized_path(expr, design, contrasts, monkeypatch):
+    import pylimma
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("pylimma.lm_fit must not be used for one vector of array weights")
+
+    monkeypatch.setattr(pylimma, "lm_fit", forbidden)
+    fit = fit_contrasts(expr, design, contrasts, array_weights=True)
+    assert fit.weights.shape == (expr.shape[1],)
+    assert np.isfinite(fit.table("CancerVsNormal")["t"]).all()

@@ -238,3 +238,31 @@ def test_filter_expressed():
         filter_expressed(expr, min_expr=7.0, min_samples=5)
     with pytest.raises(ConfigError, match="min_expr"):
         filter_expressed(expr, min_expr=float("nan"), min_samples=1)
+
+
+def test_deeply_nested_contrast_is_a_design_error(sheet):
+    d = build_design(sheet, factors=["cell_line"])
+    with pytest.raises(DesignError, match="contrast 'x' is nested too deeply"):
+        make_contrasts({"x": "-" * 1975 + "resistant - sensitive"}, d)
+    # Moderate nesting is still parsed: an even number of minus signs is a plus.
+    cm = make_contrasts({"x": "-" * 100 + "resistant - sensitive"}, d)
+    assert cm["x"].tolist() == [1.0, -1.0]
+
+
+def test_group_label_collision_names_both_level_tuples(sheet):
+    sheet = sheet.assign(a=["x_y"] * 6 + ["x"] * 6, b=["z"] * 6 + ["y_z"] * 6)
+    with pytest.raises(DesignError) as info:
+        build_design(sheet, factors=["a", "b"])
+    msg = str(info.value)
+    assert "('x_y', 'z')" in msg and "('x', 'y_z')" in msg and "'x_y_z'" in msg
+    assert "covariate" not in msg
+
+
+def test_group_label_collision_of_absent_combination_is_harmless(sheet):
+    # ("x", "y_z") never occurs: group x_y_z is ("x_y", "z") only, listed once.
+    sheet = sheet.assign(a=["x_y"] * 6 + ["x"] * 6, b=["z"] * 6 + ["w"] * 6)
+    sheet.loc[0, "b"] = "y_z"
+    sheet.loc[0, "a"] = "q"
+    d = build_design(sheet, factors=["a", "b"])
+    assert d.group_names.count("x_y_z") == 1
+    assert d.matrix.columns.is_unique

@@ -20,6 +20,7 @@ from sigrestore.preprocess import (
     rma_background,
     run_rma,
 )
+from sigrestore.preprocess.summarize import GroupingError
 
 ROWS = COLS = 126
 
@@ -121,18 +122,50 @@ def test_median_polish_offsets_equal_ids(steps):
     log2 = np.log2(_cols(steps, "norm"))
     _, counts = np.unique(pd.factorize(steps["probeset"])[0], return_counts=True)
     offsets = np.concatenate([[0], np.cumsum(counts)])
+    by_offsets = median_polish_summarize(log2, offsets=offsets)
+    assert by_offsets.shape == (len(counts), log2.shape[1])
     np.testing.assert_array_equal(
-        median_polish_summarize(log2, offsets),
-        median_polish_summarize(log2, steps["probeset"].to_numpy()),
+        by_offsets, median_polish_summarize(log2, ids=steps["probeset"].to_numpy())
     )
 
 
 def test_median_polish_single_probe_and_single_array():
     y = np.array([[3.0, 4.0], [5.0, 9.0], [7.0, 1.0]])
-    got = median_polish_summarize(y, np.array([0, 1, 3]))
+    got = median_polish_summarize(y, offsets=np.array([0, 1, 3]))
+    assert got.shape == (2, 2)  # two probe sets: rows 0 and 1:3
     np.testing.assert_allclose(got[0], [3.0, 4.0])  # one probe: the values themselves
     got1 = median_polish_summarize(y[:, :1], np.array([0, 3]))
     assert got1.shape == (1, 1) and got1[0, 0] == 5.0  # one array: the median
+
+
+def test_median_polish_ambiguous_groups_need_a_keyword():
+    # [0, 1, 3] for 3 probes: 2 sets as CSR offsets, 3 sets as one id per probe.
+    y = np.array([[3.0, 4.0], [5.0, 9.0], [7.0, 1.0]])
+    with pytest.raises(GroupingError, match="offsets= or ids=") as info:
+        median_polish_summarize(y, np.array([0, 1, 3]))
+    assert isinstance(info.value, ValueError) and isinstance(info.value, SigrestoreError)
+    assert median_polish_summarize(y, offsets=[0, 1, 3]).shape == (2, 2)
+    as_ids = median_polish_summarize(y, ids=[0, 1, 3])
+    assert as_ids.shape == (3, 2)
+    np.testing.assert_allclose(as_ids, y)  # one probe per set: the values themselves
+    # Unambiguous positional forms keep working.
+    assert median_polish_summarize(y, np.array([0, 3])).shape == (1, 2)
+    assert median_polish_summarize(y, np.array(["a", "b", "a"])).shape == (2, 2)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({}, "exactly one"),
+        ({"offsets": [0, 3], "ids": [0, 0, 0]}, "exactly one"),
+        ({"offsets": [0, 2]}, "offsets must be"),
+        ({"offsets": [0, 2, 1, 3]}, "offsets must be"),
+        ({"ids": [0, 0]}, "one probe-set id per probe"),
+    ],
+)
+def test_median_polish_bad_grouping(kwargs, match):
+    with pytest.raises(GroupingError, match=match):
+        median_polish_summarize(np.ones((3, 2)), **kwargs)
 
 
 def test_median_polish_known_two_way_table():
@@ -251,13 +284,16 @@ def test_median_polish_shift_and_permutation(k, n, shift, seed):
     rng = np.random.default_rng(seed)
     y = rng.normal(8, 2, (k, n))
     offsets = np.array([0, k])
-    base = median_polish_summarize(y, offsets)
+    base = median_polish_summarize(y, offsets=offsets)
+    assert base.shape == (1, n)
     # A common shift of all values shifts every estimate by the same amount.
-    np.testing.assert_allclose(median_polish_summarize(y + shift, offsets), base + shift, atol=1e-9)
+    np.testing.assert_allclose(
+        median_polish_summarize(y + shift, offsets=offsets), base + shift, atol=1e-9
+    )
     # Reordering the arrays reorders the estimates.
     perm = rng.permutation(n)
     np.testing.assert_allclose(
-        median_polish_summarize(y[:, perm], offsets), base[:, perm], atol=1e-9
+        median_polish_summarize(y[:, perm], offsets=offsets), base[:, perm], atol=1e-9
     )
 
 

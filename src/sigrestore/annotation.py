@@ -1,6 +1,7 @@
 """Probe-set annotation: read the files users have, collapse probe sets to genes.
 
-Three layouts are recognized from their content (gzip-compressed or not):
+Three layouts are recognized from their content (plain, gzip-compressed, or
+the single file of a zip archive, as NetAffx distributes ``.csv.zip``):
 
 * **Affymetrix NetAffx CSV** ("HG-U133A.na36.annot.csv"): comment lines starting
   with ``#``, then a comma-separated, double-quoted table with columns
@@ -16,17 +17,27 @@ Three layouts are recognized from their content (gzip-compressed or not):
 Every reader returns the same frame: index ``probe_set_id``; columns
 ``gene_symbol``, ``entrez_id``, ``gene_title`` (text; missing values are NaN;
 multi-gene entries normalized to ``"A /// B"``).
+
+The file is streamed to find the table, then parsed in chunks keeping only
+those columns, so memory stays far below the size of a NetAffx file.
+Gene-level steps refuse an annotation of another platform
+(:func:`check_platform`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
-import io
 import os
 import re
 import warnings
+import zipfile
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -35,13 +46,18 @@ from sigrestore.errors import ConfigError, FormatError
 
 __all__ = [
     "COLLAPSE_METHODS",
+    "MIN_ANNOTATED_FRACTION",
     "annotate_table",
+    "check_platform",
     "collapse_to_genes",
     "is_control_probe_set",
     "read_annotation",
 ]
 
 COLLAPSE_METHODS = ("max_mean", "max_iqr", "mean", "none")
+#: Below this fraction of annotated non-control probe sets, the annotation is
+#: taken to be of another platform (:func:`check_platform`).
+MIN_ANNOTATED_FRACTION = 0.5
 MULTI_SEP = " /// "
 _MISSING = {"", "---", "NA", "na", "null", "NULL"}
 
@@ -64,28 +80,126 @@ _ROLES = {
 }
 
 
-def _open_text(path: Path) -> list[str]:
+_GZIP_MAGIC = b"\x1f\x8b"
+_ZIP_MAGIC = b"PK\x03\x04"
+_CHUNK_ROWS = 2000  # rows parsed at a time: bounds memory whatever the column count
+
+
+@contextlib.contextmanager
+def _open_binary(path: Path) -> Iterator[tuple[BinaryIO, str]]:
+    """The decompressed bytes of ``path`` as a stream, and a label for messages.
+
+    gzip and zip (one member, as NetAffx distributes ``.csv.zip``) are
+    detected from their magic bytes; nothing is read into memory at once.
+    """
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as fh:
+            magic = fh.read(4)
+            fh.seek(0)
+            if magic[:2] == _GZIP_MAGIC:
+                with gzip.GzipFile(fileobj=fh, mode="rb") as gz:
+                    yield gz, str(path)
+            elif magic == _ZIP_MAGIC:
+                with zipfile.ZipFile(fh) as zf:
+                    member = _zip_member(zf, path)
+                    with zf.open(member) as inner:
+                        yield inner, f"{path} ({member.filename})"
+            else:
+                yield fh, str(path)
+    except zipfile.BadZipFile as exc:
+        raise FormatError(f"{path}: corrupt zip archive ({exc})") from None
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        raise FormatError(f"{path}: corrupt compressed data ({exc})") from None
     except OSError as exc:
         raise FormatError(f"{path}: cannot read annotation file ({exc.strerror})") from None
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
-            raise FormatError(f"{path}: corrupt gzip data ({exc})") from None
+
+
+def _zip_member(zf: zipfile.ZipFile, path: Path) -> zipfile.ZipInfo:
+    """The one file of a zip archive (folders and macOS metadata ignored)."""
+    files = [
+        info
+        for info in zf.infolist()
+        if not info.is_dir() and not info.filename.startswith("__MACOSX/")
+    ]
+    if len(files) != 1:
+        names = [info.filename for info in files]
+        raise FormatError(
+            f"{path}: a zip archive must hold exactly one annotation file, found "
+            f"{len(files)}: {names[:5]}; unzip it and give the annotation file itself"
+        )
+    return files[0]
+
+
+def _decode(line: bytes) -> str:
+    text = line.rstrip(b"\r\n")
     try:
-        text = raw.decode("utf-8-sig")  # tolerate a byte-order mark
+        return text.decode("utf-8-sig")  # tolerate a byte-order mark
     except UnicodeDecodeError:
-        text = raw.decode("latin-1")  # NetAffx files of some releases are Latin-1
-    return text.splitlines()
+        return text.decode("latin-1")  # NetAffx files of some releases are Latin-1
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where the table of an annotation file is (file lines are 0-based here)."""
+
+    kind: str  # "netaffx", "tsv" or "geo"
+    header: int  # line of the table header
+    header_text: str
+    rows: int | None = None  # data rows (GEO tables end before the end marker)
+
+
+def _scan(path: Path) -> tuple[_Layout, str]:
+    """Stream the file once to find the table header (and a GEO table's end)."""
+    with _open_binary(path) as (fh, label):
+        first: tuple[int, str] | None = None
+        begin: int | None = None
+        rows = 0
+        header_text = ""
+        for number, raw in enumerate(fh):
+            if begin is not None:
+                # Inside a GEO platform table: count its rows up to the end marker.
+                if raw.strip().lower() == b"!platform_table_end":
+                    if number == begin + 1:
+                        raise FormatError(f"{label}: the platform table is empty")
+                    # ``rows`` counted the header line too.
+                    return _Layout("geo", begin + 1, header_text, max(rows - 1, 0)), label
+                if number == begin + 1:
+                    header_text = _decode(raw)
+                if raw.strip():  # pandas skips blank lines; they are not rows
+                    rows += 1
+                continue
+            if first is None:
+                if not raw.strip() or raw.startswith((b"#", b"\xef\xbb\xbf#")):
+                    continue
+                first = (number, _decode(raw))
+                if not first[1].startswith(("^", "!")):
+                    break
+            if raw.strip().lower() == b"!platform_table_begin":
+                begin = number
+    if begin is not None:
+        if rows == 0:
+            raise FormatError(f"{label}: the platform table is empty")
+        raise FormatError(f"{label}: '!platform_table_begin' without '!platform_table_end'")
+    if first is None:
+        raise FormatError(f"{label}: no table found (empty file or only comment lines)")
+    skip, header = first
+    if header.startswith(("^", "!")):
+        raise FormatError(f"{label}: GEO file without a '!platform_table_begin' table")
+    if "probe set id" in header.lower() and "," in header:
+        return _Layout("netaffx", skip, header), label
+    if "\t" in header:
+        return _Layout("tsv", skip, header), label
+    raise FormatError(
+        f"{label}: line {skip + 1}: not a NetAffx CSV (no 'Probe Set ID' column), a GEO "
+        "platform table or a tab-separated table"
+    )
 
 
 def _norm(header: str) -> str:
     return re.sub(r"[^a-z0-9]", "", header.strip().strip('"').lower())
 
 
-def _assign_roles(columns: list[str], path: Path, *, id_fallback: bool) -> dict[str, str]:
+def _assign_roles(columns: list[str], path: str, *, id_fallback: bool) -> dict[str, str]:
     """Map output role -> input column (first match wins)."""
     roles: dict[str, str] = {}
     for col in columns:
@@ -109,7 +223,7 @@ def _clean(values: pd.Series) -> pd.Series:
     return text.astype(object).where(text.notna(), np.nan)
 
 
-def _frame(table: pd.DataFrame, path: Path, first_line: int, *, id_fallback: bool) -> pd.DataFrame:
+def _frame(table: pd.DataFrame, path: str, first_line: int, *, id_fallback: bool) -> pd.DataFrame:
     """Normalize a parsed table; ``first_line`` is the file line of data row 0."""
     roles = _assign_roles(list(table.columns), path, id_fallback=id_fallback)
     ids = table[roles["id"]].astype("string").str.strip()
@@ -132,39 +246,56 @@ def _frame(table: pd.DataFrame, path: Path, first_line: int, *, id_fallback: boo
     return out
 
 
-def _parse(block: list[str], path: Path, first_line: int, **kwargs) -> pd.DataFrame:
-    try:
-        return pd.read_csv(
-            io.StringIO("\n".join(block)),
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-            **kwargs,
-        )
-    except (pd.errors.ParserError, ValueError) as exc:
-        # pandas counts lines from the start of the block it was given.
-        msg = re.sub(
-            r"line (\d+)",
-            lambda m: f"line {int(m.group(1)) + first_line - 1}",
-            str(exc).strip(),
-        )
-        raise FormatError(f"{path}: cannot parse annotation table: {msg}") from None
+def _header_columns(layout: _Layout) -> list[str]:
+    """Column names of the header line, split as pandas will split it."""
+    if layout.kind == "netaffx":
+        return next(csv.reader([layout.header_text], delimiter=",", quotechar='"'))
+    return layout.header_text.split("\t")
 
 
-def _read_geo(lines: list[str], path: Path) -> pd.DataFrame:
-    low = [ln.strip().lower() for ln in lines]
-    start = low.index("!platform_table_begin")
-    try:
-        end = low.index("!platform_table_end", start)
-    except ValueError:
-        raise FormatError(
-            f"{path}: '!platform_table_begin' without '!platform_table_end'"
-        ) from None
-    block = lines[start + 1 : end]
-    if not block:
-        raise FormatError(f"{path}: the platform table is empty")
-    table = _parse(block, path, start + 2, sep="\t", quoting=csv.QUOTE_NONE)
-    return _frame(table, path, start + 3, id_fallback=False)
+def _parse(path: Path, layout: _Layout, label: str, encoding: str) -> pd.DataFrame:
+    """The needed columns of the table, parsed a chunk of rows at a time.
+
+    Every column is tokenized (so a row with too many fields is still an error
+    naming its line) but only the id, symbol, Entrez and title columns are
+    kept: a NetAffx CSV has ~40 long text columns.
+    """
+    names = _header_columns(layout)
+    roles = _assign_roles(names, label, id_fallback=layout.kind == "tsv")
+    keep = [
+        names.index(roles[r])
+        for r in ("id", "gene_symbol", "entrez_id", "gene_title")
+        if r in roles
+    ]
+    if layout.kind == "netaffx":
+        style = {"sep": ",", "quotechar": '"'}
+    else:
+        style = {"sep": "\t", "quoting": csv.QUOTE_NONE}
+    with _open_binary(path) as (fh, _):
+        try:
+            reader = pd.read_csv(
+                fh,
+                skiprows=layout.header,
+                nrows=layout.rows,
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                encoding=encoding,
+                chunksize=_CHUNK_ROWS,
+                **style,
+            )
+            chunks = [chunk.iloc[:, keep] for chunk in reader]
+        except UnicodeDecodeError:
+            raise
+        except (pd.errors.ParserError, ValueError) as exc:
+            # pandas numbers lines from the start of the file (skipped ones included).
+            raise FormatError(
+                f"{label}: cannot parse annotation table: {str(exc).strip()}"
+            ) from None
+    if not chunks:  # header only
+        columns = [names[i] for i in keep]
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    return pd.concat(chunks, ignore_index=True)
 
 
 def read_annotation(path: str | os.PathLike[str]) -> pd.DataFrame:
@@ -173,7 +304,8 @@ def read_annotation(path: str | os.PathLike[str]) -> pd.DataFrame:
     Parameters
     ----------
     path
-        The file, optionally gzip-compressed; the layout is detected from content.
+        The file, optionally gzip-compressed or alone in a zip archive; the
+        layout is detected from content.
 
     Returns
     -------
@@ -185,35 +317,55 @@ def read_annotation(path: str | os.PathLike[str]) -> pd.DataFrame:
     ------
     FormatError
         Unknown layout, no id or symbol column, an empty or repeated probe-set
-        id, or a malformed row (the message names the file and line).
+        id, a malformed row (the message names the file and line), a corrupt
+        archive, or a zip archive holding several files.
     """
     path = Path(path)
-    lines = _open_text(path)
-    if any(ln.strip().lower() == "!platform_table_begin" for ln in lines):
-        return _read_geo(lines, path)
-    skip = 0
-    while skip < len(lines) and (not lines[skip].strip() or lines[skip].startswith("#")):
-        skip += 1
-    if skip == len(lines):
-        raise FormatError(f"{path}: no table found (empty file or only comment lines)")
-    header = lines[skip]
-    if lines[0].startswith(("^", "!")):
-        raise FormatError(f"{path}: GEO file without a '!platform_table_begin' table")
-    if "probe set id" in header.lower() and "," in header:
-        table = _parse(lines[skip:], path, skip + 1, sep=",", quotechar='"')
-        return _frame(table, path, skip + 2, id_fallback=False)
-    if "\t" in header:
-        table = _parse(lines[skip:], path, skip + 1, sep="\t", quoting=csv.QUOTE_NONE)
-        return _frame(table, path, skip + 2, id_fallback=True)
-    raise FormatError(
-        f"{path}: line {skip + 1}: not a NetAffx CSV (no 'Probe Set ID' column), a GEO "
-        "platform table or a tab-separated table"
-    )
+    layout, label = _scan(path)
+    try:
+        table = _parse(path, layout, label, "utf-8-sig")  # tolerate a byte-order mark
+    except UnicodeDecodeError:
+        table = _parse(path, layout, label, "latin-1")  # some NetAffx releases are Latin-1
+    frame = _frame(table, label, layout.header + 2, id_fallback=layout.kind == "tsv")
+    frame.attrs["source"] = label  # named by the platform-mismatch check
+    return frame
 
 
 def is_control_probe_set(ids: pd.Index) -> np.ndarray:
     """Affymetrix control probe sets (ids starting with ``AFFX``)."""
     return np.asarray(pd.Index(ids).astype(str).str.upper().str.startswith("AFFX"), dtype=bool)
+
+
+def check_platform(
+    ids: pd.Index, annotation: pd.DataFrame, *, min_fraction: float = MIN_ANNOTATED_FRACTION
+) -> float:
+    """Fraction of the non-control probe sets ``ids`` found in ``annotation``.
+
+    An annotation of another array type shares few probe-set ids with the
+    expression matrix; without this check every gene-level result would
+    silently be empty or nearly so.
+
+    Raises
+    ------
+    FormatError
+        Fewer than ``min_fraction`` of the non-``AFFX`` ids are annotated (the
+        message gives the fraction and the annotation's source file when known).
+    """
+    ids = pd.Index(ids).astype(str)
+    probes = ids[~is_control_probe_set(ids)]
+    if probes.empty:
+        return 1.0
+    found = float(probes.isin(annotation.index.astype(str)).mean())
+    if found < min_fraction:
+        source = annotation.attrs.get("source")
+        named = f"the annotation {source}" if source else "the annotation"
+        example = ", ".join(repr(x) for x in probes[:3])
+        raise FormatError(
+            f"only {found:.1%} of the expression matrix's {len(probes)} non-control probe "
+            f"sets (e.g. {example}) are in {named} ({len(annotation)} probe sets): it is "
+            f"probably for another array type; give the annotation of the arrays' platform"
+        )
+    return found
 
 
 def collapse_to_genes(
@@ -243,6 +395,13 @@ def collapse_to_genes(
     -------
     pandas.DataFrame
         Genes x arrays, index ``gene_symbol`` sorted, columns as in ``expr``.
+
+    Raises
+    ------
+    FormatError
+        Repeated probe-set ids, no ``gene_symbol`` column, or fewer than half
+        of the non-control probe sets are annotated (an annotation of another
+        platform, see :func:`check_platform`).
     """
     if method not in COLLAPSE_METHODS:
         raise ConfigError(f"collapse method {method!r} is not one of {list(COLLAPSE_METHODS)}")
@@ -252,6 +411,7 @@ def collapse_to_genes(
         raise FormatError("the expression matrix has repeated probe-set ids")
     if "gene_symbol" not in annotation.columns:
         raise FormatError("the annotation has no 'gene_symbol' column")
+    check_platform(expr.index, annotation)
     symbol = annotation["gene_symbol"].reindex(expr.index)
     keep = (
         symbol.notna().to_numpy()
@@ -279,14 +439,21 @@ def collapse_to_genes(
     return frame
 
 
-def annotate_table(table: pd.DataFrame, annotation: pd.DataFrame) -> pd.DataFrame:
+def annotate_table(
+    table: pd.DataFrame, annotation: pd.DataFrame, *, expression_index: pd.Index | None = None
+) -> pd.DataFrame:
     """Add ``gene_symbol`` and ``entrez_id`` columns (first) to a table indexed by probe set.
 
-    Probe sets missing from the annotation get NaN.
+    Probe sets missing from the annotation get NaN.  With ``expression_index``
+    (the probe sets of the whole expression matrix, not of a filtered table),
+    the annotation is first checked to be of the same platform
+    (:func:`check_platform`, FormatError otherwise).
     """
     missing = {"gene_symbol", "entrez_id"} - set(annotation.columns)
     if missing:
         raise FormatError(f"the annotation lacks column(s) {sorted(missing)}")
+    if expression_index is not None:
+        check_platform(expression_index, annotation)
     out = table.drop(columns=["gene_symbol", "entrez_id"], errors="ignore").copy()
     ann = annotation[["gene_symbol", "entrez_id"]].reindex(out.index)
     out.insert(0, "entrez_id", ann["entrez_id"].to_numpy())

@@ -93,9 +93,14 @@ def _parse(label: str, text: str, coef: dict[str, int], design: Design) -> np.nd
         raise DesignError(f"contrast {label!r} is longer than {_MAX_LENGTH} characters")
     try:
         tree = ast.parse(text.strip(), mode="eval")
+        form = _reduce(tree, coef, design, label)
     except SyntaxError as exc:
         raise DesignError(f"contrast {label!r}: cannot parse {text!r} ({exc.msg})") from None
-    form = _reduce(tree, coef, design, label)
+    except RecursionError:
+        # Python's parser and the recursive reduction have a nesting limit
+        # (e.g. a long run of unary minus signs); the length cap does not
+        # prevent reaching it.
+        raise DesignError(f"contrast {label!r} is nested too deeply") from None
     if form.const != 0:
         raise DesignError(f"contrast {label!r} = {text!r} has a constant term")
     if not form.vec.any():

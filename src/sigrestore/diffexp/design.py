@@ -107,7 +107,27 @@ def _group_labels(samples: pd.DataFrame, factors: list[str]) -> tuple[pd.Series,
     level_lists = [_levels(c) for c in columns]
     text = [c.astype(str) for c in columns]
     raw = text[0] if len(text) == 1 else text[0].str.cat(text[1:], sep="_")
-    combos = ["_".join(str(v) for v in combo) for combo in itertools.product(*level_lists)]
+    # Distinct level tuples that join to one label (("x_y", "z") and ("x", "y_z"),
+    # or 1 and "1") would silently share a group.
+    seen = pd.DataFrame({"label": raw.to_numpy()})
+    for i, c in enumerate(columns):
+        seen[i] = c.to_numpy()
+    seen = seen.drop_duplicates(subset=list(range(len(columns))))
+    clash = seen["label"].duplicated(keep=False).to_numpy()
+    if clash.any():
+        rows = seen[clash]
+        label = rows["label"].iloc[0]
+        same = rows.loc[rows["label"] == label, list(range(len(columns)))]
+        tuples = [tuple(r) for r in same.astype(object).to_numpy().tolist()]
+        raise DesignError(
+            f"factor value combinations {tuples[0]!r} and {tuples[1]!r} of {factors} both "
+            f"make group {label!r}; rename a level in the sample sheet"
+        )
+    # A clash involving a combination absent from the sheet is harmless (the
+    # label names the present one), but must not list the label twice.
+    combos = list(
+        dict.fromkeys("_".join(str(v) for v in combo) for combo in itertools.product(*level_lists))
+    )
     return raw, combos
 
 

@@ -2,14 +2,15 @@
 
 Which code does the work (see docs/diffexp.md for the reasons):
 
-* complete data, no block, no weights or given per-array ``weights`` (with
-  or without estimated array weights on top): :mod:`sigrestore.diffexp.fast`
-  (one QR for all genes, weighted when weights are given; own eBayes unless
-  ``trend``/``robust``);
+* complete data, no block, with or without array weights (given
+  ``weights``, estimated ``array_weights`` or both): :mod:`sigrestore.diffexp.fast`
+  (one QR for all genes, weighted when there are weights; own eBayes unless
+  ``trend``/``robust``); the weights themselves are estimated by pylimma's
+  ``array_weights``;
 * missing values without weights/block: the pattern-grouped fit of
   :mod:`~sigrestore.diffexp.fast`, then pylimma's ``e_bayes``;
-* estimated array weights alone, a block, or weights with missing values:
-  pylimma 0.2.0 (``lm_fit`` with weights / GLS);
+* a block, or weights with missing values: pylimma 0.2.0 (``lm_fit`` with
+  weights / GLS);
 * ``trend``/``robust`` moderation and TREAT: pylimma, always with
   ``legacy=True`` (limma 3.54's estimator), its trend fit patched by
   :mod:`~sigrestore.diffexp._pylimma_fixes`;
@@ -308,9 +309,9 @@ def fit_contrasts(
     elif correlation is not None:
         raise DesignError("an intra-block correlation was given without a block")
     complete = not np.isnan(y).any()
-    # Given weights on complete data (with or without estimated array weights
-    # on top) stay on the one-QR path: they are the same for every gene.
-    fast_weights = given is not None and complete and not kwargs
+    # Array weights on complete data (given, estimated or their product) stay
+    # on the one-QR path: they are one vector, the same for every gene.
+    fast_weights = weights is not None and complete and not kwargs
     if weights is not None and not fast_weights:
         kwargs["weights"] = weights
     if not kwargs:
@@ -371,9 +372,16 @@ def _array_weight_vector(weights, n: int) -> np.ndarray:
 def _aligned_samples(expr: pd.DataFrame, samples: pd.DataFrame, sample_column: str):
     """Sample sheet rows in the order of ``expr``'s columns.
 
-    When the columns are the sheet's (unique) sample ids in another order the
-    sheet is reordered by name; otherwise (resampled arrays, repeated or renamed
-    columns) the i-th column is the i-th sheet row.
+    * The columns are the sheet's sample ids in the same order: the sheet as is
+      (this covers both bootstrap modes: distinct arrays with weights, and
+      copies renamed ``<sample>@<position>`` in the matrix and the sheet alike).
+    * Unique columns that are the sheet's unique ids in another order: the
+      sheet is reordered by name.
+    * Repeated columns (arrays resampled with replacement, not renamed): the
+      i-th column is the i-th sheet row; names cannot say which row is which.
+    * Anything else (a renamed or foreign column, an id repeated in the sheet
+      while the columns are unique) is an error: matching by position would
+      silently give wrong results.
     """
     if expr.shape[1] != len(samples):
         raise DesignError(
@@ -384,12 +392,20 @@ def _aligned_samples(expr: pd.DataFrame, samples: pd.DataFrame, sample_column: s
         raise ConfigError(f"sample sheet has no column {sample_column!r}")
     ids = samples[sample_column].astype(str).to_numpy()
     cols = expr.columns.astype(str).to_numpy()
-    if (ids == cols).all() or not (pd.Index(ids).is_unique and pd.Index(cols).is_unique):
+    if (ids == cols).all():
         return samples
-    if set(ids) == set(cols):
-        pos = pd.Index(ids).get_indexer(cols)
-        return samples.iloc[pos]
-    return samples
+    if not pd.Index(cols).is_unique:
+        return samples
+    if pd.Index(ids).is_unique and set(ids) == set(cols):
+        return samples.iloc[pd.Index(ids).get_indexer(cols)]
+    differ = sorted(set(cols) ^ set(ids))[:5]
+    repeated = sorted(pd.Index(ids)[pd.Index(ids).duplicated()].unique())[:5]
+    also = f"; the sheet repeats sample id(s) {repeated}" if repeated else ""
+    raise DesignError(
+        f"the expression columns are not the sample sheet's {sample_column!r} ids "
+        f"(in only one of them: {differ}{also}); rename the expression columns (or fix the "
+        "sheet) so that every column is exactly the id of one sample-sheet row"
+    )
 
 
 def differential_expression(
@@ -412,10 +428,11 @@ def differential_expression(
     Parameters
     ----------
     expr
-        Features x arrays (log2).  Columns are matched to the sheet by position
-        (or reordered by name when they are the sheet's unique ids in another
-        order), so a resampled matrix with repeated columns works when the sheet
-        rows are resampled the same way.
+        Features x arrays (log2).  Columns are matched to the sheet's
+        ``sample_column`` by name (the sheet is reordered when they are its ids
+        in another order).  Only repeated columns (arrays resampled with
+        replacement) are matched by position, so the sheet rows must then be
+        resampled the same way.  Other mismatches raise DesignError.
     samples
         Sample sheet.
     factors, covariates, sample_column

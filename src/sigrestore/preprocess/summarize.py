@@ -22,7 +22,12 @@ import numpy as np
 
 from sigrestore.errors import SigrestoreError
 
-__all__ = ["iter_size_blocks", "median_polish_block", "median_polish_summarize"]
+__all__ = [
+    "GroupingError",
+    "iter_size_blocks",
+    "median_polish_block",
+    "median_polish_summarize",
+]
 
 
 def _median(a: np.ndarray, axis: int) -> np.ndarray:
@@ -124,37 +129,78 @@ def iter_size_blocks(
     return blocks
 
 
-def _offsets_from_groups(
-    groups: np.ndarray | Sequence, n_probes: int
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """Interpret ``groups`` as CSR offsets or as per-probe ids.
+class GroupingError(SigrestoreError, ValueError):
+    """The probe-to-probe-set grouping given to :func:`median_polish_summarize` is invalid."""
 
-    Returns offsets and, for ids, the permutation that makes groups contiguous
-    (labels in order of first appearance).
-    """
-    arr = np.asarray(groups)
-    if (
+
+def _is_offsets(arr: np.ndarray, n_probes: int) -> bool:
+    """CSR offsets: 1-D non-decreasing integers from 0 to ``n_probes``."""
+    return bool(
         arr.ndim == 1
         and arr.dtype.kind in "iu"
         and arr.size >= 1
         and arr[0] == 0
         and arr[-1] == n_probes
         and np.all(np.diff(arr) >= 0)
-        and arr.size != n_probes  # length n_probes means one id per probe
-    ):
-        return arr.astype(np.int64), None
-    if arr.shape != (n_probes,):
-        raise SigrestoreError(
-            "median_polish_summarize: groups must be CSR offsets (0 ... n_probes) or one "
-            f"id per probe ({n_probes}); got shape {arr.shape}"
+    )
+
+
+def _ids_to_offsets(ids: np.ndarray, n_probes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Offsets and the permutation making each id's probes contiguous (first-seen order)."""
+    if ids.shape != (n_probes,):
+        raise GroupingError(
+            f"median_polish_summarize: ids must give one probe-set id per probe ({n_probes}); "
+            f"got shape {ids.shape}"
         )
     import pandas as pd
 
-    codes, _ = pd.factorize(arr, sort=False)
+    codes, _ = pd.factorize(ids, sort=False)
     order = np.argsort(codes, kind="stable")
     counts = np.bincount(codes)
     offsets = np.concatenate([[0], np.cumsum(counts)])
     return offsets, order
+
+
+def _resolve_grouping(groups, offsets, ids, n_probes: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """CSR offsets and, for ids, the permutation that makes groups contiguous."""
+    given = [
+        name
+        for name, v in (("groups", groups), ("offsets", offsets), ("ids", ids))
+        if v is not None
+    ]
+    if len(given) != 1:
+        raise GroupingError(
+            "median_polish_summarize: give exactly one of offsets=, ids= (or the positional "
+            f"groups); got {given or 'none'}"
+        )
+    if offsets is not None:
+        arr = np.asarray(offsets)
+        if not _is_offsets(arr, n_probes):
+            raise GroupingError(
+                "median_polish_summarize: offsets must be non-decreasing integers from 0 to "
+                f"n_probes ({n_probes}); got shape {arr.shape}"
+            )
+        return arr.astype(np.int64), None
+    if ids is not None:
+        return _ids_to_offsets(np.asarray(ids), n_probes)
+    arr = np.asarray(groups)
+    as_offsets = _is_offsets(arr, n_probes)
+    as_ids = arr.shape == (n_probes,)
+    if as_offsets and as_ids:
+        # n_sets + 1 == n_probes: e.g. [0, 1, 3] for 3 probes is 2 sets as
+        # offsets or 3 sets as ids; guessing would silently change the result.
+        raise GroupingError(
+            f"median_polish_summarize: groups {arr.tolist()[:6]} for {n_probes} probes can be "
+            "read as CSR offsets or as one id per probe; pass offsets= or ids= instead"
+        )
+    if as_offsets:
+        return arr.astype(np.int64), None
+    if as_ids:
+        return _ids_to_offsets(arr, n_probes)
+    raise GroupingError(
+        "median_polish_summarize: groups must be CSR offsets (0 ... n_probes) or one "
+        f"id per probe ({n_probes}); got shape {arr.shape}"
+    )
 
 
 def summarize_blocks(
@@ -186,8 +232,10 @@ def summarize_blocks(
 
 def median_polish_summarize(
     log2_pm: np.ndarray,
-    groups: np.ndarray | Sequence,
+    groups: np.ndarray | Sequence | None = None,
     *,
+    offsets: np.ndarray | Sequence[int] | None = None,
+    ids: np.ndarray | Sequence | None = None,
     max_iter: int = 10,
     eps: float = 0.01,
 ) -> np.ndarray:
@@ -198,9 +246,15 @@ def median_polish_summarize(
     log2_pm
         ``n_probes x n_arrays`` log2 intensities.
     groups
-        Either CSR offsets (``n_sets + 1`` non-decreasing integers from 0 to
-        ``n_probes``; probe set ``i`` is rows ``offsets[i]:offsets[i+1]``), or
-        one probe-set id per row (sets in order of first appearance).
+        Positional shorthand for ``offsets`` or ``ids``, accepted only when it
+        can be read one way: CSR offsets have ``n_sets + 1`` entries, ids have
+        ``n_probes``; when ``n_sets + 1 == n_probes`` and the values are valid
+        offsets too, :class:`GroupingError` is raised (use a keyword).
+    offsets
+        CSR offsets: ``n_sets + 1`` non-decreasing integers from 0 to
+        ``n_probes``; probe set ``i`` is rows ``offsets[i]:offsets[i+1]``.
+    ids
+        One probe-set id per row (sets in order of first appearance).
     max_iter, eps
         affy's values are 10 and 0.01.
 
@@ -208,13 +262,19 @@ def median_polish_summarize(
     -------
     numpy.ndarray
         ``n_sets x n_arrays`` float64 expression values (NaN for empty sets).
+
+    Raises
+    ------
+    GroupingError
+        (a :class:`~sigrestore.errors.SigrestoreError` and ``ValueError``) not
+        exactly one grouping given, an invalid one, or an ambiguous ``groups``.
     """
     y = np.asarray(log2_pm, dtype=np.float64)
     if y.ndim == 1:
         y = y[:, None]
     if y.ndim != 2:
         raise SigrestoreError(f"median_polish_summarize: expected a 2-D matrix, got {y.ndim}-D")
-    offsets, order = _offsets_from_groups(groups, y.shape[0])
+    csr, order = _resolve_grouping(groups, offsets, ids, y.shape[0])
     if order is not None:
         y = y[order]
-    return summarize_blocks(lambda rows: y[rows], offsets, y.shape[1], max_iter=max_iter, eps=eps)
+    return summarize_blocks(lambda rows: y[rows], csr, y.shape[1], max_iter=max_iter, eps=eps)
