@@ -302,6 +302,30 @@ def test_contrast_terms():
     assert contrast_terms("c", "(a + b)/2 - c_1") == {"a", "b", "c_1"}
 
 
+@pytest.mark.parametrize(
+    ("rows", "levels"),
+    [
+        # Two spellings of one cell line that clean up to the same group name.
+        ([0, 1], ("sens-x", "drug")),
+        # Levels whose "_" join collides with another combination's.
+        ([0, 1], ("sens_drug", "")),
+    ],
+)
+def test_level_combinations_that_make_the_same_group(dataset, rows, levels):
+    tmp_path, config = dataset
+    sheet = _sheet(tmp_path)
+    if levels[1]:
+        sheet.loc[rows, ["cell_line", "treatment"]] = levels
+        sheet.loc[[2, 3], ["cell_line", "treatment"]] = ("sens.x", "drug")
+    else:
+        sheet["extra"] = "veh"
+        sheet.loc[rows, ["cell_line", "treatment"]] = ("sens_drug", "veh")
+        sheet.loc[[2, 3], ["cell_line", "treatment"]] = ("sens", "drug_veh")
+    _save_sheet(tmp_path, sheet)
+    with pytest.raises(ConfigError, match=r"design\.factors.*both"):
+        _load(tmp_path, config)
+
+
 def test_group_with_one_array(dataset):
     tmp_path, config = dataset
     sheet = _sheet(tmp_path)

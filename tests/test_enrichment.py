@@ -133,8 +133,16 @@ def test_ties_are_ordered_by_id():
 
 
 def test_no_usable_set_gives_an_empty_table(ranking):
-    table = prerank(ranking, {"X": ["nope1", "nope2"]}, permutations=10, seed=1, min_size=1)
+    genes = list(ranking.index)
+    # The sets overlap the ranking, but by fewer genes than min_size.
+    table = prerank(ranking, {"X": genes[:2]}, permutations=10, seed=1, min_size=5)
     assert table.empty and list(table.columns) == list(ENRICHMENT_COLUMNS)
+
+
+def test_sets_sharing_no_identifier_with_the_ranking_are_an_error(ranking):
+    # Probe-set ids ranked against gene symbols: an id mismatch, not "no enrichment".
+    with pytest.raises(DesignError, match="no identifier of the 1 gene set"):
+        prerank(ranking, {"X": ["nope1", "nope2"]}, permutations=10, seed=1, min_size=1)
 
 
 def test_no_permutations_gives_no_p_values(gmt, ranking):

@@ -193,6 +193,22 @@ def group_labels(samples: pd.DataFrame, factors: list[str]) -> pd.Series:
     return joined.map(sanitize_name)
 
 
+def _check_design(samples: pd.DataFrame, factors: list[str], covariates: list[str]) -> None:
+    """Build the design the DE step will build, so its errors stop the run here.
+
+    Catches what per-column checks cannot: different level combinations that
+    make the same group name (``MCF-7`` and ``MCF.7``; ``a_b`` + ``c`` and
+    ``a`` + ``b_c``) and groups that collide with covariate levels.
+    """
+    from sigrestore.diffexp import build_design
+    from sigrestore.errors import DesignError
+
+    try:
+        build_design(samples, factors=factors, covariates=covariates)
+    except DesignError as exc:
+        raise ConfigError(f"config key design.factors {factors}: {exc}") from None
+
+
 def contrast_terms(name: str, expression: str) -> set[str]:
     """The group names an expression uses; ConfigError if it is not linear arithmetic.
 
@@ -276,6 +292,7 @@ def check_config(
             rows = ", ".join(_row(i) for i in empty)
             raise ConfigError(f"sample sheet column {column!r} is empty in {rows}")
     samples["group"] = group_labels(samples, factors)
+    _check_design(samples, factors, list(design.get("covariates") or []))
 
     contrasts = config.get("contrasts", {}) or {}
     if not contrasts:

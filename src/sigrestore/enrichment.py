@@ -122,6 +122,14 @@ def run_prerank(
         raise DesignError("ranking has fewer than two finite values")
     sets = {str(k): [str(g) for g in v] for k, v in gene_sets.items()}
     present = set(rnk.index)
+    if any(sets.values()) and not any(present.intersection(v) for v in sets.values()):
+        # Almost always probe-set ids ranked against sets of gene symbols.
+        example = ", ".join(list(map(str, rnk.index[:3])))
+        raise DesignError(
+            f"no identifier of the {len(sets)} gene set(s) occurs in the ranking (ranked ids look"
+            f" like {example}); gene sets name genes, so the ranking needs gene symbols (give"
+            " platform.annotation) or the sets must use the ranking's ids"
+        )
     # gseapy's own filter also drops sets that cover the whole ranking.
     max_size = min(max_size, len(rnk) - 1)
     usable = {k: v for k, v in sets.items() if min_size <= len(present.intersection(v)) <= max_size}

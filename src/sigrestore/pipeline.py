@@ -401,7 +401,7 @@ def contrast_tables(
     # its probe sets is expressed, and the collapse chooses among those.
     genes = collapse_to_genes(expression, frame, method=collapse)
     return ContrastTables(
-        probesets=annotate_table(table, frame),
+        probesets=annotate_table(table, frame, expression_index=expression.index),
         genes=fit(genes, samples)[contrast],
         filtered=summary,
     )

@@ -32,6 +32,13 @@ rule restoration:
             subcategory="{comparison}",
             labels={"comparison": "{comparison}", "table": "features"},
         ),
+        bootstrap=report(
+            "results/restoration/{comparison}/bootstrap.tsv",
+            caption="../report/restoration_bootstrap.rst",
+            category="3. Restoration",
+            subcategory="{comparison}",
+            labels={"comparison": "{comparison}", "table": "bootstrap resamples"},
+        ),
     log:
         "logs/restoration/{comparison}.log",
     benchmark:
