@@ -83,3 +83,22 @@ def test_inspect_empty_and_gzipped(tmp_path: Path, capsys: pytest.CaptureFixture
     rec = json.loads(out)
     assert (rec["kind"], rec["format"], rec["gzipped"]) == ("CDF", "xda", True)
     assert err.strip() == f"sigrestore inspect: error: {empty}: file is empty"
+
+
+def test_inspect_into_a_closed_pipe_exits_quietly() -> None:
+    # `sigrestore inspect ... | head -1`: enough output to fill the pipe
+    # buffer, so the command is still writing when the reader goes away.
+    files = [str(TEST3 / "Test3-3.xda.CEL")] * 400
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sigrestore.cli", "inspect", *files],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    first = proc.stdout.readline()
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert proc.wait(timeout=120) == 0, err
+    assert json.loads(first)["format"] == "xda-v4"
+    assert "Traceback" not in err and "BrokenPipe" not in err, err

@@ -11,9 +11,17 @@ import numpy as np
 import pytest
 
 from sigrestore.errors import FormatError, SigrestoreError
-from sigrestore.io import read_cdf, read_cel, read_cel_header, write_cdf, write_cel
+from sigrestore.io import (
+    CdfData,
+    _source,
+    read_cdf,
+    read_cel,
+    read_cel_header,
+    write_cdf,
+    write_cel,
+)
 from sigrestore.io.cdf_xda import encode_xda_cdf
-from sigrestore.io.cel_calvin import MULTI_INTENSITY_TYPE, encode_calvin
+from sigrestore.io.cel_calvin import CDF_TYPE, MULTI_INTENSITY_TYPE, encode_calvin
 from sigrestore.io.cel_xda import encode_xda
 
 TEST3 = Path(__file__).parent / "data" / "affymetrix" / "Test3"
@@ -241,10 +249,24 @@ def test_unsupported_text_cel_version(tmp_path: Path) -> None:
     _raises(_write(tmp_path, "t.CEL", raw), "version 2", "not supported")
 
 
-def test_unsupported_calvin_version(tmp_path: Path) -> None:
+@pytest.mark.parametrize("version", [0, 2, 3])
+def test_unsupported_calvin_version(tmp_path: Path, version: int) -> None:
+    # Detected as Command Console from the magic byte, whatever the version:
+    # the reader then names the version instead of "not a CEL file".
     raw = bytearray(CALVIN.read_bytes())
-    raw[1] = 2
-    _raises(_write(tmp_path, "c.CEL", bytes(raw)), "not a CEL")
+    raw[1] = version
+    path = _write(tmp_path, "c.CEL", bytes(raw))
+    for reader in (read_cel, read_cel_header):
+        msg = _raises(path, f"Command Console version {version}", "not supported", reader=reader)
+        assert "not a CEL" not in msg
+
+
+def test_text_starting_with_semicolon_is_not_calvin(tmp_path: Path) -> None:
+    # 59 is ";": a text file starting with it is not taken for Command Console.
+    for content in (b";; a comment line\nsomething else\n", b";\n\nsomething else\n"):
+        path = _write(tmp_path, "c.CEL", content)
+        msg = _raises(path, "not a CEL file in any supported format")
+        assert "Command Console version" not in msg
 
 
 @pytest.mark.parametrize("version", [0, 5, 99])
@@ -276,6 +298,19 @@ def test_calvin_other_data_type_not_supported(tmp_path: Path) -> None:
         tmp_path, "s.CEL", _calvin_bytes(data_type_id="affymetrix-calvin-scan-acquisition")
     )
     _raises(path, "affymetrix-calvin-scan-acquisition", "not supported")
+
+
+def test_calvin_cdf_is_named(tmp_path: Path) -> None:
+    path = _write(tmp_path, "HuGene.CDF", _calvin_bytes(data_type_id=CDF_TYPE))
+    msg = _raises(path, "Command Console CDF", CDF_TYPE, "not supported", reader=read_cdf)
+    assert "CEL (scan)" not in msg
+    _raises(path, "Command Console CDF", "not a CEL file")
+    # A Calvin CEL given as a CDF is still named as such.
+    _raises(CALVIN, "CEL (scan) file, not a CDF", reader=read_cdf)
+    other = _write(tmp_path, "x.CDF", _calvin_bytes(data_type_id="affymetrix-calvin-scan"))
+    _raises(other, "affymetrix-calvin-scan", "not a supported CDF", reader=read_cdf)
+    short = _write(tmp_path, "s.CDF", CALVIN.read_bytes()[:12])
+    _raises(short, "Command Console file with an unreadable header", reader=read_cdf)
 
 
 def test_calvin_unsigned_short_intensities_are_read(tmp_path: Path) -> None:
@@ -454,3 +489,46 @@ def test_write_cdf_then_corrupt_gzip(tmp_path: Path) -> None:
     raw[-5] ^= 0x55  # the ISIZE field of the trailer
     path.write_bytes(bytes(raw))
     _raises(path, "gzip", "CRC or length", reader=read_cdf)
+
+
+# ------------------------------------------------------------- memory, names
+class _Exhausted:
+    """A stand-in decompressor that runs out of memory (a gzip bomb)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        pass
+
+    def decompress(self, *args, **kwargs) -> bytes:
+        raise MemoryError
+
+
+@pytest.mark.parametrize("reader", [read_cel, read_cel_header, read_cdf])
+def test_gzip_memory_error_is_a_format_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reader
+) -> None:
+    path = _write(tmp_path, "bomb.CEL.gz", gzip.compress(TEXT.read_bytes()))
+    monkeypatch.setattr(_source.zlib, "decompressobj", _Exhausted)
+    _raises(path, "out of memory", "gzip", reader=reader)
+
+
+def _cdf_with_names(names: list[str]) -> CdfData:
+    src = read_cdf(CDF_ASCII)
+    n = len(names)
+    return CdfData(
+        chip_type="Test3",
+        rows=src.rows,
+        cols=src.cols,
+        probeset_names=names,
+        pm_index=src.pm_index[: src.pm_offsets[n]],
+        pm_offsets=src.pm_offsets[: n + 1],
+        mm_index=src.mm_index[: src.mm_offsets[n]],
+        mm_offsets=src.mm_offsets[: n + 1],
+    )
+
+
+@pytest.mark.parametrize("fmt", ["ascii", "xda"])
+def test_duplicate_probe_set_names(tmp_path: Path, fmt: str) -> None:
+    cdf = _cdf_with_names(["a_at", "dup_at", "b_at", "dup_at"])
+    path = tmp_path / "dup.CDF"
+    write_cdf(path, cdf, format=fmt)
+    _raises(path, "'dup_at'", "more than once", reader=read_cdf)

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sigrestore.errors import FormatError
 from sigrestore.io import (
     CelData,
     load_cdf,
@@ -43,11 +44,20 @@ def test_cel_matches_affyio(name: str) -> None:
     assert (cel.rows, cel.cols, cel.n_cells) == (ref["rows"], ref["cols"], ref["cells"])
     assert cel.intensity.dtype == np.float64
     assert cel.intensity.shape == (ref["cells"],)
-    np.testing.assert_array_equal(_f32(cel.intensity[:5]), _f32(ref["intensity_first5"]))
-    np.testing.assert_array_equal(_f32(cel.stdev[:5]), _f32(ref["stdev_first5"]))
+    if cel.format == "text-v3":
+        # Text values are parsed correctly rounded, as affyio's strtod does: the
+        # same float64, bit for bit (the reference has 15 significant digits,
+        # more than the file's, so it names that float64 exactly).
+        np.testing.assert_array_equal(cel.intensity[:5], np.array(ref["intensity_first5"]))
+        np.testing.assert_array_equal(cel.stdev[:5], np.array(ref["stdev_first5"]))
+        # R sums in long double; 15 digits of it leave a last-digit rounding.
+        assert cel.intensity.sum() == pytest.approx(ref["intensity_sum"], rel=1e-14)
+    else:
+        np.testing.assert_array_equal(_f32(cel.intensity[:5]), _f32(ref["intensity_first5"]))
+        np.testing.assert_array_equal(_f32(cel.stdev[:5]), _f32(ref["stdev_first5"]))
+        # The sum over 15,876 float32 values: relative 1e-7 is float32 precision.
+        assert cel.intensity.sum() == pytest.approx(ref["intensity_sum"], rel=1e-7)
     np.testing.assert_array_equal(cel.npixels[:5], ref["npixels_first5"])
-    # The sum over 15,876 float32 values: relative 1e-7 is float32 precision.
-    assert cel.intensity.sum() == pytest.approx(ref["intensity_sum"], rel=1e-7)
     assert len(cel.outliers) == ref["n_outliers"]
     assert len(cel.masks) == ref["n_masks"]
     for idx in (cel.masks, cel.outliers):
@@ -341,3 +351,107 @@ def test_header_larger_than_first_read(tmp_path: Path, gz: bool) -> None:
     head = read_cel_header(path)
     assert (head["chip_type"], head["rows"], head["gzipped"]) == ("Test3", 126, gz)
     assert len(head["header"]["Comment"]) == 200_000
+
+
+# ------------------------------------------------------------- probe-set names
+_CELL_HEADER = (
+    "CellHeader=X\tY\tPROBE\tFEAT\tQUAL\tEXPOS\tPOS\tCBASE\tPBASE\tTBASE\tATOM\tINDEX"
+    "\tCODONIND\tCODON\tREGIONTYPE\tREGION"
+)
+
+
+def _gc6_cdf(units: list[tuple[str, int, list[str]]]) -> bytes:
+    """A small GC6.0 ASCII CDF: per unit its [Unit] Name=, UnitType= and block names.
+
+    Every block holds one PM/MM pair in its own row of a 6 x 10 array.
+    """
+    lines = ["[CDF]", "Version=GC6.0", "", "[Chip]", "Name=Tiny", "Rows=10", "Cols=6"]
+    lines += [f"NumberOfUnits={len(units)}", f"MaxUnit={len(units)}", "NumQCUnits=0", ""]
+    row = 0
+    for u, (unit_name, unit_type, blocks) in enumerate(units, start=1):
+        lines += [f"[Unit{u}]", f"Name={unit_name}", "Direction=1", f"NumAtoms={len(blocks)}"]
+        lines += [f"NumCells={2 * len(blocks)}", f"UnitNumber={u}", f"UnitType={unit_type}"]
+        lines += [f"NumberBlocks={len(blocks)}", ""]
+        for b, block_name in enumerate(blocks, start=1):
+            lines += [f"[Unit{u}_Block{b}]", f"Name={block_name}", f"BlockNumber={b}"]
+            lines += ["NumAtoms=1", "NumCells=2", "StartPosition=0", "StopPosition=0"]
+            lines += [_CELL_HEADER]
+            # PBASE A against TBASE T is a PM probe, T against T an MM probe.
+            for x, pbase in ((0, "A"), (1, "T")):
+                lines.append(
+                    f"Cell{x + 1}={x}\t{row}\tN\tcontrol\t{block_name}\t0\t13\t{pbase}\t{pbase}"
+                    f"\tT\t0\t{row * 6 + x}\t-1\t-1\t99\t"
+                )
+            lines.append("")
+            row += 1
+    return "\r\n".join(lines).encode() + b"\r\n"
+
+
+def test_probe_set_names_as_fusion_sdk(tmp_path: Path) -> None:
+    path = tmp_path / "Tiny.CDF"
+    path.write_bytes(
+        _gc6_cdf(
+            [
+                # Axiom-style genotyping units: named by the unit, blocks are NONE.
+                ("AX-11111111", 2, ["NONE", "NONE"]),
+                ("AX-22222222", 2, ["A", "B"]),
+                # Expression units: named by the block (units are "NONE" in vendor files).
+                ("NONE", 3, ["1000_at"]),
+                ("unit_name_ignored", 3, ["1001_at"]),
+                # An expression unit whose block is unnamed falls back to the unit name.
+                ("1002_at", 3, ["NONE"]),
+                # Copy number (8), tag (7): unit names.
+                ("CN_0001", 8, ["CN_0001_block"]),
+                ("TAG_1", 7, ["NONE"]),
+            ]
+        )
+    )
+    cdf = read_cdf(path)
+    assert cdf.probeset_names == [
+        "AX-11111111",
+        "AX-22222222",
+        "1000_at",
+        "1001_at",
+        "1002_at",
+        "CN_0001",
+        "TAG_1",
+    ]
+    assert cdf.pm("AX-11111111").tolist() == [0, 6]
+    assert cdf.mm("AX-22222222").tolist() == [13, 19]
+
+
+def test_axiom_style_duplicate_names_are_refused(tmp_path: Path) -> None:
+    # Two expression units whose blocks are both NONE and units both NONE.
+    path = tmp_path / "Dup.CDF"
+    path.write_bytes(_gc6_cdf([("NONE", 3, ["NONE"]), ("NONE", 3, ["NONE"])]))
+    with pytest.raises(FormatError, match=r"Dup\.CDF.*'NONE'.*more than once"):
+        read_cdf(path)
+
+
+def test_duplicate_mask_entries_are_merged() -> None:
+    # affyio's read.celfile lists every [MASKS]/[OUTLIERS] line: 4 masks and
+    # 2 outliers here (tests/data/affymetrix/make/dup_masks.R). CelData holds
+    # sorted unique cell indices, so a cell listed twice is counted once
+    # (documented in docs/io.md, "Known deviations from R").
+    cel = read_cel(TEST3.parent / "dup_masks" / "DupMasks.v3.CEL")
+    assert (cel.rows, cel.cols) == (4, 5)
+    assert cel.masks.tolist() == [0 * 5 + 3, 2 * 5 + 1]
+    assert cel.outliers.tolist() == [3 * 5 + 0]
+
+
+def test_non_square_xda_files_match_affyio() -> None:
+    # Reference: tests/data/affymetrix/make/skew_refs.R (affyio). XDA CEL
+    # headers hold rows before cols (Fusion SDK order, which affyio follows);
+    # a swap would go unnoticed on a square chip.
+    skew = TEST3.parent / "skew"
+    cel = read_cel(skew / "Skew.xda.CEL")
+    assert (cel.cols, cel.rows) == (34, 20)
+    assert cel.intensity[0 * 34 + 33] == 34.0
+    assert cel.intensity[19 * 34 + 0] == 647.0
+    assert read_cel_header(skew / "Skew.xda.CEL")["cols"] == 34
+    cdf = read_cdf(skew / "Skew.xda.CDF")
+    assert (cdf.cols, cdf.rows) == (34, 20)
+    assert cdf.probeset_names[0] == "ps0_at"
+    # Cells (33, 0), (33, 1) are the PMs and (0, 0), (0, 1) the MMs.
+    assert cdf.pm("ps0_at").tolist() == [33, 34 + 33]
+    assert cdf.mm("ps0_at").tolist() == [0, 34]

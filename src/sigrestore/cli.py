@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from sigrestore.errors import SigrestoreError
@@ -22,8 +23,23 @@ def _inspect(args: argparse.Namespace) -> int:
             print(f"sigrestore inspect: error: {' '.join(str(exc).split())}", file=sys.stderr)
             status = 1
             continue
-        print(json.dumps(summary), flush=True)
+        try:
+            print(json.dumps(summary), flush=True)
+        except BrokenPipeError:
+            # The reader went away (``sigrestore inspect ... | head -1``): not an
+            # error. Point stdout at devnull so the interpreter's final flush
+            # does not fail again, and stop quietly with the status so far.
+            _silence_stdout()
+            return status
     return status
+
+
+def _silence_stdout() -> None:
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    finally:
+        os.close(devnull)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -29,8 +29,20 @@ def _gunzip(raw: bytes, name: str, *, limit: int | None = None) -> bytes:
     """Decompress a (possibly multi-member) gzip stream, checking every CRC.
 
     With ``limit`` only about that many decompressed bytes are produced (used to
-    read just a header); CRC and length are then not checked.
+    read just a header); CRC and length are then not checked.  Running out of
+    memory (a corrupt size or a "gzip bomb") is a :class:`FormatError` too:
+    it happens here, before any reader's guard.
     """
+    try:
+        return _gunzip_members(raw, name, limit=limit)
+    except MemoryError:
+        raise FormatError(
+            f"{name}: out of memory decompressing the gzip stream ({len(raw)} compressed "
+            "bytes): a corrupt or maliciously compressed file?"
+        ) from None
+
+
+def _gunzip_members(raw: bytes, name: str, *, limit: int | None) -> bytes:
     out: list[bytes] = []
     produced = 0
     data = raw

@@ -8,7 +8,7 @@ import struct
 
 from sigrestore.atomic import atomic_path
 from sigrestore.errors import FormatError
-from sigrestore.io import cdf_ascii, cdf_xda
+from sigrestore.io import cdf_ascii, cdf_xda, cel_calvin
 from sigrestore.io._source import describe_content, read_source
 from sigrestore.io.models import CdfData
 
@@ -23,8 +23,22 @@ def sniff_cdf(data: bytes, name: str) -> str:
         return "ascii"
     if len(data) >= 4 and struct.unpack_from("<i", data)[0] == cdf_xda.MAGIC:
         return "xda"
+    if cel_calvin.looks_like_calvin(data):
+        type_id = cel_calvin.calvin_data_type(data)
+        if type_id == cel_calvin.CDF_TYPE:
+            raise FormatError(
+                f"{name}: Command Console CDF files ({cel_calvin.CDF_TYPE!r}) are not "
+                "supported; use the ASCII or XDA CDF of this array type"
+            )
+        if type_id in (cel_calvin.INTENSITY_TYPE, cel_calvin.MULTI_INTENSITY_TYPE):
+            raise FormatError(f"{name}: this is a Command Console CEL (scan) file, not a CDF file")
+        what = "with an unreadable header" if type_id is None else f"of data type {type_id!r}"
+        raise FormatError(
+            f"{name}: this is a Command Console file {what}, not a supported CDF file (tried "
+            "ASCII '[CDF]' GC3.0-GC6.0, binary XDA (magic 67))"
+        )
     is_xda_cel = len(data) >= 4 and struct.unpack_from("<i", data)[0] == 64
-    if data.lstrip().startswith(b"[CEL]") or is_xda_cel or data[:2] == b";\x01":
+    if data.lstrip().startswith(b"[CEL]") or is_xda_cel:
         raise FormatError(f"{name}: this is a CEL (scan) file, not a CDF file")
     short = f"file is truncated ({len(data)} bytes), " if len(data) < 16 else ""
     raise FormatError(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -74,6 +75,48 @@ def _first_after(positions: np.ndarray, at: np.ndarray) -> np.ndarray:
     ok = k < len(positions)
     out[ok] = positions[k[ok]]
     return out
+
+
+def _value(line: bytes, key: bytes) -> str | None:
+    """The value of a ``key=value`` line, or None when the line is another key."""
+    return line[len(key) :].decode("latin-1").strip() if line.startswith(key) else None
+
+
+def _probeset_names(
+    arr: np.ndarray,
+    starts: np.ndarray,
+    unit_heads: np.ndarray,
+    first_blocks: np.ndarray,
+    text: Callable[[int], bytes],
+) -> list[str]:
+    """Each unit's probe-set name, chosen as the Affymetrix Fusion SDK does.
+
+    Expression units (``UnitType=3``) are named by their first block's
+    ``Name=``; other units (genotyping, copy number, tag, ... as in Axiom-style
+    GC6 files, whose blocks are named ``NONE`` or after alleles) by the
+    ``[Unit]`` section's ``Name=``.  Either falls back to the other when it is
+    ``NONE`` or absent.  Only the units that need the unit name are looked at
+    one by one (none in an expression CDF).
+    """
+    names = [_value(text(i + 1), b"Name=") or "" for i in first_blocks]
+    # The [Unit<n>] header before each unit's first block (-1: none) and its
+    # UnitType= line (-1: none before the block).
+    k = np.searchsorted(unit_heads, first_blocks) - 1
+    head = np.where(k >= 0, unit_heads[np.maximum(k, 0)], -1)
+    type_at = _first_after(np.flatnonzero(_starts_with(arr, starts, b"UnitType=")), head)
+    has_type = (head >= 0) & (type_at > head) & (type_at < first_blocks)
+    at = np.where(has_type, type_at, 0)
+    after = arr[starts[at] + len(b"UnitType=3")]
+    expression = ~has_type | (
+        _starts_with(arr, starts[at], b"UnitType=3") & np.isin(after, list(b"\r\n \t"))
+    )
+    unnamed = np.array([n.upper() in ("", "NONE") for n in names], dtype=bool)
+    for u in np.flatnonzero(~expression | unnamed).tolist():
+        h = int(head[u])
+        unit = _value(text(h + 1), b"Name=") if h >= 0 and h + 1 < len(starts) else None
+        if unit and unit.upper() != "NONE" and (not expression[u] or unnamed[u]):
+            names[u] = unit
+    return names
 
 
 def read_ascii_cdf(data: bytes, name: str) -> CdfData:
@@ -139,7 +182,7 @@ def read_ascii_cdf(data: bytes, name: str) -> CdfData:
     new_unit = np.ones(len(block_lines), dtype=bool)
     new_unit[1:] = unit_ids[1:] != unit_ids[:-1]
     block_unit = np.cumsum(new_unit) - 1
-    names = [text(i + 1)[len(b"Name=") :].decode("latin-1").strip() for i in block_lines[new_unit]]
+    names = _probeset_names(arr, starts, unit_lines[~is_block], block_lines[new_unit], text)
     if len(names) != n_units:
         raise FormatError(
             f"{name}: header says NumberOfUnits={n_units}, but {len(names)} units were found "

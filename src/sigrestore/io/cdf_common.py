@@ -32,6 +32,19 @@ def is_pm(pbase: np.ndarray, tbase: np.ndarray) -> np.ndarray:
     return (comp != 0) & (p == comp)
 
 
+def _check_unique(names: list[str], file: str) -> None:
+    """Probe-set names are keys (RMA output rows, ``CdfData.pm(name)``): no repeats."""
+    uniq, counts = np.unique(np.asarray(names, dtype=object).astype(str), return_counts=True)
+    if (counts > 1).any():
+        dups = uniq[counts > 1]
+        shown = ", ".join(repr(str(d)) for d in dups[:5])
+        more = f" and {len(dups) - 5} more" if len(dups) > 5 else ""
+        raise FormatError(
+            f"{file}: duplicate probe-set name(s) {shown}{more}: each occurs more than once, "
+            "but probe-set names must be unique"
+        )
+
+
 def build_cdf(
     *,
     name: str,
@@ -49,6 +62,7 @@ def build_cdf(
 ) -> CdfData:
     """Assemble :class:`CdfData` from per-cell arrays given in file order."""
     n_ps = len(probeset_names)
+    _check_unique(probeset_names, name)
     x = np.asarray(x, dtype=np.int64)
     y = np.asarray(y, dtype=np.int64)
     bad = (x < 0) | (y < 0) | (x >= cols) | (y >= rows)

@@ -180,7 +180,15 @@ def encode_xda_cdf(cdf: CdfData, *, version: int = 1) -> bytes:
         head += struct.pack("<i", len(guid)) + guid + b"0" * MD5_LEN
         head += struct.pack("<Bi", 1, len(chip)) + chip
     head += struct.pack("<HHiii", cdf.cols, cdf.rows, n_ps, 0, 0)
-    names = np.array([n.encode("latin-1")[:NAME_LEN] for n in cdf.probeset_names], dtype="S64")
+    encoded = [n.encode("latin-1") for n in cdf.probeset_names]
+    lengths = np.array([len(e) for e in encoded], dtype=np.int64)
+    if (lengths > NAME_LEN).any():
+        k = int(np.argmax(lengths > NAME_LEN))
+        raise ValueError(
+            f"probe-set name {cdf.probeset_names[k]!r} is {lengths[k]} bytes long; XDA CDF "
+            f"name fields hold {NAME_LEN} bytes ({int((lengths > NAME_LEN).sum())} such names)"
+        )
+    names = np.array(encoded, dtype=f"S{NAME_LEN}")
     block = _block_struct(version)
     rec_len = _UNIT.size + block.size + c["n_cells"] * cell_dt.itemsize
     first = len(head) + NAME_LEN * n_ps + 4 * n_ps

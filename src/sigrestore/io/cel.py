@@ -2,7 +2,8 @@
 
 The format is always detected from the content (after transparent gunzip),
 never from the file name: text v3 starts with ``[CEL]``, XDA v4 with the
-little-endian int32 64, Command Console with the byte 59 followed by 1.
+little-endian int32 64, Command Console with the byte 59 followed by a version
+byte (any version is detected; the reader says which ones it supports).
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ def sniff_cel(data: bytes, name: str) -> str:
         return "text-v3"
     if len(data) >= 4 and struct.unpack_from("<i", data)[0] == cel_xda.MAGIC:
         return "xda-v4"  # the version is checked (and reported) by the reader
-    if data[0] == cel_calvin.MAGIC and len(data) >= 2 and data[1] == cel_calvin.VERSION:
-        return "calvin"
+    if cel_calvin.looks_like_calvin(data):
+        return "calvin"  # the version is checked (and reported) by the reader
     if data.lstrip().startswith(b"[CDF]") or (
         len(data) >= 4 and struct.unpack_from("<i", data)[0] == 67
     ):

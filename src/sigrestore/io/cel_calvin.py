@@ -19,11 +19,15 @@ import numpy as np
 
 from sigrestore.errors import FormatError
 from sigrestore.io._source import Buffer
+from sigrestore.io.cel_common import check_int16
 
 MAGIC = 59
 VERSION = 1
 INTENSITY_TYPE = "affymetrix-calvin-intensity"
 MULTI_INTENSITY_TYPE = "affymetrix-calvin-multi-intensity"
+CDF_TYPE = "affymetrix-calvin-cdf"
+# Magic, version, number of data groups, offset of the first group.
+FILE_HEADER_LEN = 10
 
 # Column type codes of the generic format -> numpy dtype (big-endian).
 _COLUMN_DTYPES = {
@@ -106,6 +110,31 @@ def _generic_header(buf: Buffer, depth: int, out: dict[str, str]) -> str:
     return type_id
 
 
+def looks_like_calvin(data: bytes) -> bool:
+    """Whether ``data`` starts like a Command Console file, of any version.
+
+    The magic byte 59 is ";", so a text file could start with it too: a
+    version byte that is a printable character or a line/tab character means
+    text, not Command Console.
+    """
+    if not data or data[0] != MAGIC:
+        return False
+    if len(data) >= 2 and data[1] == VERSION:
+        return True  # even when truncated: the reader then says where
+    return len(data) >= FILE_HEADER_LEN and data[1] < 0x20 and data[1] not in b"\t\n\r"
+
+
+def calvin_data_type(data: bytes) -> str | None:
+    """The data type id of a Command Console file (None when it cannot be read)."""
+    if len(data) < FILE_HEADER_LEN + 4:
+        return None
+    (n,) = struct.unpack_from(">i", data, FILE_HEADER_LEN)
+    start = FILE_HEADER_LEN + 4
+    if n < 0 or n > 1024 or start + n > len(data):
+        return None
+    return data[start : start + n].split(b"\x00", 1)[0].decode("latin-1")
+
+
 def read_calvin_header(buf: Buffer) -> tuple[dict[str, str], int, int]:
     """Parse the file and generic headers.
 
@@ -117,7 +146,8 @@ def read_calvin_header(buf: Buffer) -> tuple[dict[str, str], int, int]:
         raise FormatError(f"{buf.name}: not a Command Console file (magic {magic}, expected 59)")
     if version != VERSION:
         raise FormatError(
-            f"{buf.name}: Command Console file version {version} is not supported (only 1)"
+            f"{buf.name}: Command Console version {version} is not supported (only version "
+            f"{VERSION})"
         )
     header: dict[str, str] = {}
     type_id = _generic_header(buf, 0, header)
@@ -125,6 +155,11 @@ def read_calvin_header(buf: Buffer) -> tuple[dict[str, str], int, int]:
         raise FormatError(
             f"{buf.name}: multi-channel Command Console CEL files ({MULTI_INTENSITY_TYPE!r}) "
             "are not supported"
+        )
+    if type_id == CDF_TYPE:
+        raise FormatError(
+            f"{buf.name}: this is a Command Console CDF (array layout) file "
+            f"({CDF_TYPE!r}), not a CEL file"
         )
     if type_id != INTENSITY_TYPE:
         raise FormatError(
@@ -290,6 +325,13 @@ def encode_calvin(
 
     The file id is derived from the content, so equal data give equal bytes.
     """
+    check_int16(
+        npixels=npixels,
+        mask_x=masks_xy[:, 0],
+        mask_y=masks_xy[:, 1],
+        outlier_x=outliers_xy[:, 0],
+        outlier_y=outliers_xy[:, 1],
+    )
     digest = hashlib.sha1(np.ascontiguousarray(intensity, dtype=">f4").tobytes())
     digest.update(f"{chip_type}:{rows}:{cols}".encode())
     file_id = str(uuid.UUID(bytes=digest.digest()[:16], version=5))

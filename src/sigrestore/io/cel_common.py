@@ -5,7 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+import numpy as np
+
 from sigrestore.errors import FormatError
+
+INT16_MIN, INT16_MAX = -(2**15), 2**15 - 1
 
 # The DAT header names the scanned chip as "<chip type>.1sq" (the scanner's
 # library file); affyio takes the chip type from there, and so do we.
@@ -40,3 +44,22 @@ def make_dat_header(chip_type: str, *, rows: int, cols: int) -> str:
         f"01/01/20 00:00:00       \x14  \x14 {chip_type}.1sq \x14  \x14  \x14  \x14  \x14  "
         "\x14  \x14  \x14  \x14 6"
     )
+
+
+def check_int16(**fields: np.ndarray) -> None:
+    """Raise ValueError when a field bound for an int16 column would wrap.
+
+    numpy casts silently (40000 becomes -25536), and the reader then refuses
+    the file it wrote; a writer must refuse the data instead.
+    """
+    for field, values in fields.items():
+        arr = np.asarray(values)
+        if arr.size == 0:
+            continue
+        bad = (arr < INT16_MIN) | (arr > INT16_MAX)
+        if bad.any():
+            first = arr.reshape(-1)[int(np.argmax(bad.reshape(-1)))]
+            raise ValueError(
+                f"{field}: {int(bad.sum())} value(s) outside the int16 range "
+                f"[{INT16_MIN}, {INT16_MAX}] of the file format (first: {first})"
+            )

@@ -1,11 +1,15 @@
 """Binary "XDA" CEL files, version 4 (GCOS 1.x), little-endian.
 
 Layout (Affymetrix CEL file format specification, version 4): magic 64,
-version 4, cols, rows, number of cells, then three length-prefixed strings
+version 4, rows, cols, number of cells, then three length-prefixed strings
 (the text header with ``key=value`` lines, the algorithm name, its
 parameters), cell margin, number of outliers, number of masks, number of
 sub-grids; then ``rows*cols`` packed records ``(float32 mean, float32 stdev,
 int16 pixels)``; then the masked and the outlier cells as ``(int16 x, int16 y)``.
+
+Rows come before cols: the published specification lists cols first, but the
+Affymetrix Fusion SDK reads rows first, and affyio follows the SDK (its
+reader says so); for a non-square array the two orders differ.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import numpy as np
 
 from sigrestore.errors import FormatError
 from sigrestore.io._source import Buffer
-from sigrestore.io.cel_common import chip_type_from_dat_header, parse_key_values
+from sigrestore.io.cel_common import check_int16, chip_type_from_dat_header, parse_key_values
 
 MAGIC = 64
 VERSION = 4
@@ -39,7 +43,7 @@ def _header(buf: Buffer) -> dict:
         raise FormatError(
             f"{buf.name}: XDA CEL version {version} is not supported (only version 4)"
         )
-    cols, rows, n_cells = buf.unpack("iii", "file header")
+    rows, cols, n_cells = buf.unpack("iii", "file header")
     text = _text(buf, "text header")
     algorithm = _text(buf, "algorithm name")
     params = _text(buf, "algorithm parameters")
@@ -101,6 +105,13 @@ def encode_xda(
 ) -> bytes:
     """Encode one array as an XDA v4 CEL file (values stored as float32)."""
     n = rows * cols
+    check_int16(
+        npixels=npixels,
+        mask_x=masks_xy[:, 0],
+        mask_y=masks_xy[:, 1],
+        outlier_x=outliers_xy[:, 0],
+        outlier_y=outliers_xy[:, 1],
+    )
     cells = np.empty(n, dtype=CELL_DTYPE)
     cells["mean"] = intensity
     cells["stdev"] = stdev
@@ -117,7 +128,7 @@ def encode_xda(
         return struct.pack("<i", len(raw)) + raw
 
     head = (
-        struct.pack("<iiiii", MAGIC, VERSION, cols, rows, n)
+        struct.pack("<iiiii", MAGIC, VERSION, rows, cols, n)
         + s(header_text)
         + s(algorithm)
         + s(params)
