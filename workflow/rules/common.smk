@@ -3,6 +3,7 @@
 # Everything here runs when the workflow is parsed, so a bad config, a bad
 # sample sheet or a missing raw file stops Snakemake before any job starts.
 
+import copy
 import os
 import re
 
@@ -11,6 +12,13 @@ from snakemake.utils import validate
 from sigrestore.config import check_config, read_sample_sheet
 from sigrestore.config import comparison_level as resolve_level
 from sigrestore.simulate.experiment import example_files
+
+# A dataset's config given with --configfile replaces the bundled example's
+# (config/config.yaml) instead of being merged into it: merged, the example's
+# contrasts and comparisons would survive next to the dataset's own.
+if workflow.overwrite_configfiles:
+    config.clear()
+    config.update(copy.deepcopy(workflow.config_settings.overwrite_config))
 
 validate(config, schema="../schemas/config.schema.yaml")
 
