@@ -223,10 +223,12 @@ def _clean(values: pd.Series) -> pd.Series:
     return text.astype(object).where(text.notna(), np.nan)
 
 
-def _frame(table: pd.DataFrame, path: str, first_line: int, *, id_fallback: bool) -> pd.DataFrame:
-    """Normalize a parsed table; ``first_line`` is the file line of data row 0."""
-    roles = _assign_roles(list(table.columns), path, id_fallback=id_fallback)
-    ids = table[roles["id"]].astype("string").str.strip()
+def _frame(table: pd.DataFrame, path: str, first_line: int) -> pd.DataFrame:
+    """Normalize a table with role-named columns (:func:`_parse`).
+
+    ``first_line`` is the file line of data row 0.
+    """
+    ids = table["id"].astype("string").str.strip()
     bad = ids.isna() | (ids == "")
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
@@ -239,8 +241,8 @@ def _frame(table: pd.DataFrame, path: str, first_line: int, *, id_fallback: bool
         )
     out = pd.DataFrame(index=pd.Index(ids.astype(str).to_numpy(), name="probe_set_id"))
     for role in ("gene_symbol", "entrez_id", "gene_title"):
-        if role in roles:
-            out[role] = _clean(table[roles[role]]).to_numpy()
+        if role in table.columns:
+            out[role] = _clean(table[role]).to_numpy()
         else:
             out[role] = np.nan
     return out
@@ -258,15 +260,13 @@ def _parse(path: Path, layout: _Layout, label: str, encoding: str) -> pd.DataFra
 
     Every column is tokenized (so a row with too many fields is still an error
     naming its line) but only the id, symbol, Entrez and title columns are
-    kept: a NetAffx CSV has ~40 long text columns.
+    kept, by position and renamed to their roles: a NetAffx CSV has ~40 long
+    text columns.
     """
     names = _header_columns(layout)
     roles = _assign_roles(names, label, id_fallback=layout.kind == "tsv")
-    keep = [
-        names.index(roles[r])
-        for r in ("id", "gene_symbol", "entrez_id", "gene_title")
-        if r in roles
-    ]
+    wanted = [r for r in ("id", "gene_symbol", "entrez_id", "gene_title") if r in roles]
+    keep = [names.index(roles[r]) for r in wanted]
     if layout.kind == "netaffx":
         style = {"sep": ",", "quotechar": '"'}
     else:
@@ -284,7 +284,7 @@ def _parse(path: Path, layout: _Layout, label: str, encoding: str) -> pd.DataFra
                 chunksize=_CHUNK_ROWS,
                 **style,
             )
-            chunks = [chunk.iloc[:, keep] for chunk in reader]
+            chunks = [chunk.iloc[:, keep].set_axis(wanted, axis=1) for chunk in reader]
         except UnicodeDecodeError:
             raise
         except (pd.errors.ParserError, ValueError) as exc:
@@ -293,8 +293,7 @@ def _parse(path: Path, layout: _Layout, label: str, encoding: str) -> pd.DataFra
                 f"{label}: cannot parse annotation table: {str(exc).strip()}"
             ) from None
     if not chunks:  # header only
-        columns = [names[i] for i in keep]
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+        return pd.DataFrame({r: pd.Series(dtype=object) for r in wanted})
     return pd.concat(chunks, ignore_index=True)
 
 
@@ -326,7 +325,7 @@ def read_annotation(path: str | os.PathLike[str]) -> pd.DataFrame:
         table = _parse(path, layout, label, "utf-8-sig")  # tolerate a byte-order mark
     except UnicodeDecodeError:
         table = _parse(path, layout, label, "latin-1")  # some NetAffx releases are Latin-1
-    frame = _frame(table, label, layout.header + 2, id_fallback=layout.kind == "tsv")
+    frame = _frame(table, label, layout.header + 2)
     frame.attrs["source"] = label  # named by the platform-mismatch check
     return frame
 

@@ -25,6 +25,8 @@ import warnings
 
 import numpy as np
 
+from sigrestore.diffexp.fast import missing_patterns
+
 __all__ = ["duplicate_correlation"]
 
 _TOL = 1e-6
@@ -198,12 +200,11 @@ def duplicate_correlation(
     block = np.asarray(block)
     n_genes = m.shape[0]
     zero = (0.0, np.zeros(n_genes))
-    _, counts = np.unique(block, return_counts=True)
+    levels, counts = np.unique(block, return_counts=True)
     max_block = int(counts.max())
     if max_block == 1:
         warnings.warn("blocks all of size 1: intra-block correlation set to zero", stacklevel=2)
         return zero
-    levels = np.unique(block)
     ind = (block[:, None] == levels[None, 1:]).astype(float)
     resid = ind - x @ np.linalg.lstsq(x, ind, rcond=None)[0]
     if np.max(np.abs(resid)) < 1e-8:
@@ -230,10 +231,7 @@ def duplicate_correlation(
             sw = np.sqrt(w[i, o])
             rho[i] = _block_rho((m[i, o] * sw)[None, :], x[o] * sw[:, None], block[o])[0]
     else:
-        patterns, inverse = np.unique(finite, axis=0, return_inverse=True)
-        inverse = inverse.ravel()
-        for p, o in enumerate(patterns):
-            rows = np.flatnonzero(inverse == p)
+        for o, rows in missing_patterns(finite):
             sw = np.ones(int(o.sum())) if w is None else np.sqrt(w[o])
             rho[rows] = _block_rho(m[np.ix_(rows, o)] * sw, x[o] * sw[:, None], block[o])
 

@@ -30,12 +30,19 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Iterator
 
 import numpy as np
 import pylimma
 from scipy import special
 
-__all__ = ["ebayes_fast", "fit_f_dist", "lm_contrasts_fast", "trigamma_inverse"]
+__all__ = [
+    "ebayes_fast",
+    "fit_f_dist",
+    "lm_contrasts_fast",
+    "missing_patterns",
+    "trigamma_inverse",
+]
 
 _CHUNK = 8192  # rows per block when forming residuals (bounds temporary memory)
 
@@ -271,6 +278,20 @@ def contrasts_fit_r(
     return out_coef, out_sd, cm.T @ cov @ cm
 
 
+def missing_patterns(finite: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Genes grouped by their pattern of observed arrays.
+
+    Yields ``(observed, rows)`` once per distinct row of the boolean genes x
+    arrays matrix ``finite``: the pattern and the (ascending) genes having it.
+    """
+    patterns, inverse = np.unique(finite, axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    order = np.argsort(inverse, kind="stable")
+    bounds = np.searchsorted(inverse[order], np.arange(len(patterns) + 1))
+    for k, obs in enumerate(patterns):  # one iteration per pattern, not per gene
+        yield obs, order[bounds[k] : bounds[k + 1]]
+
+
 def lm_contrasts_missing(y: np.ndarray, x: np.ndarray, cm: np.ndarray) -> pylimma.MArrayLM:
     """``contrasts.fit(lmFit(y, x), cm)`` with missing values, no weights.
 
@@ -286,12 +307,7 @@ def lm_contrasts_missing(y: np.ndarray, x: np.ndarray, cm: np.ndarray) -> pylimm
     stdev = np.full((genes, p), np.nan)
     sigma = np.full(genes, np.nan)
     df = np.zeros(genes)
-    patterns, inverse = np.unique(finite, axis=0, return_inverse=True)
-    inverse = inverse.ravel()
-    order = np.argsort(inverse, kind="stable")
-    bounds = np.searchsorted(inverse[order], np.arange(len(patterns) + 1))
-    for k, obs in enumerate(patterns):  # one iteration per missing-value pattern
-        rows = order[bounds[k] : bounds[k + 1]]
+    for obs, rows in missing_patterns(finite):
         if not obs.any():
             continue
         xo = x[obs]

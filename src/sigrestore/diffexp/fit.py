@@ -296,7 +296,6 @@ def fit_contrasts(
         weights = np.asarray(pylimma.array_weights(y, x, weights=prior), dtype=float)
         if given is not None:
             weights = weights * given
-    kwargs: dict = {}
     if block is not None:
         block = np.asarray(block)
         if block.shape != (x.shape[0],):
@@ -305,35 +304,33 @@ def fit_contrasts(
             correlation, _ = duplicate_correlation(y, x, block, weights=weights)
         if not -1 < correlation < 1:
             raise DesignError(f"intra-block correlation {correlation!r} is not in (-1, 1)")
-        kwargs = {"block": block, "correlation": float(correlation)}
     elif correlation is not None:
         raise DesignError("an intra-block correlation was given without a block")
     complete = not np.isnan(y).any()
-    # Array weights on complete data (given, estimated or their product) stay
-    # on the one-QR path: they are one vector, the same for every gene.
-    fast_weights = weights is not None and complete and not kwargs
-    if weights is not None and not fast_weights:
-        kwargs["weights"] = weights
-    if not kwargs:
-        # One design for all genes (complete data) or per missing-value
-        # pattern: the vectorized paths.
+    eb = None
+    if block is None and (complete or weights is None):
+        # One design for all genes (complete data; array weights, given,
+        # estimated or their product, are one vector for every gene) or one
+        # per missing-value pattern: the vectorized paths.
         if complete:
             cfit = lm_contrasts_fast(y, x, cmat, weights=weights)
+            if not (trend or robust):
+                eb = ebayes_fast(cfit)
         else:
             cfit = lm_contrasts_missing(y, x, cmat)
-        if complete and not (trend or robust):
-            eb = ebayes_fast(cfit)
-        else:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                eb = pylimma.e_bayes(cfit, trend=trend, robust=robust, legacy=True)
     else:
+        kwargs: dict = {} if weights is None else {"weights": weights}
+        if block is not None:
+            kwargs.update(block=block, correlation=float(correlation))
         with warnings.catch_warnings():
             # pylimma warns about genes without residual df, as limma does; the
             # NaN statistics in the table carry that information.
             warnings.simplefilter("ignore", RuntimeWarning)
             fit = pylimma.lm_fit(y, x, **kwargs)
             cfit = pylimma.contrasts_fit(fit, cmat)
+    if eb is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
             # legacy=True: limma 3.54's hyperparameter estimation, also when
             # genes have unequal residual df (missing values).
             eb = pylimma.e_bayes(cfit, trend=trend, robust=robust, legacy=True)

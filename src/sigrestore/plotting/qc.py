@@ -7,11 +7,6 @@ probe-level data and stay cheap for hundreds of arrays.
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
@@ -56,7 +51,8 @@ def _bxp(
         }
         for name, row in stats.iterrows()
     ]
-    fig, ax = plt.subplots(figsize=(_width(len(records)), 4.5), layout="constrained")
+    fig = Figure(figsize=(_width(len(records)), 4.5), layout="constrained")
+    ax = fig.subplots()
     boxes = ax.bxp(records, showfliers=False, patch_artist=True)
     palette = sns.color_palette("deep")
     for i, patch in enumerate(boxes["boxes"]):
@@ -98,7 +94,8 @@ def intensity_densities(result, *, stage: str = "raw") -> Figure:
     dens = result.raw_density if stage == "raw" else result.normalized_density
     if dens.shape[1] == 0:
         raise SigrestoreError("intensity_densities: no densities (was QC computed?)")
-    fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
+    fig = Figure(figsize=(7, 4.5), layout="constrained")
+    ax = fig.subplots()
     colors = sns.color_palette("husl", dens.shape[1])
     grid = np.asarray(dens.index, dtype=float)
     nonzero = np.flatnonzero(dens.to_numpy().max(axis=1) > 0)
@@ -161,7 +158,8 @@ def residual_image(result, sample: str | int) -> Figure:
         j = names.index(sample)
     else:
         j = int(sample)
-    fig, ax = plt.subplots(figsize=(5, 5), layout="constrained")
+    fig = Figure(figsize=(5, 5), layout="constrained")
+    ax = fig.subplots()
     im = _draw_image(ax, imgs.images[j], _vmax(imgs.images[j]), f"{names[j]} residuals")
     fig.colorbar(im, ax=ax, shrink=0.7, label="mean residual (log2)")
     return fig
@@ -183,13 +181,8 @@ def residual_images(result, *, ncols: int | None = None) -> Figure:
     ncols = max(1, min(ncols, n))
     nrows = -(-n // ncols)
     panel = min(2.2, 30.0 / ncols)
-    fig, axes = plt.subplots(
-        nrows,
-        ncols,
-        figsize=(panel * ncols + 1.0, (panel + 0.1) * nrows),
-        layout="constrained",
-        squeeze=False,
-    )
+    fig = Figure(figsize=(panel * ncols + 1.0, (panel + 0.1) * nrows), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False)
     vmax = _vmax(imgs.images)
     im = None
     for j, ax in enumerate(axes.flat):

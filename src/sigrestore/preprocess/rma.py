@@ -211,11 +211,19 @@ def run_rma(
             raise FormatError(
                 f"array {j + 1} ({names[j]}): PM intensities must be finite and positive"
             )
-        stats, dens = _qc.distribution_summary(np.log2(pm)) if qc else ({}, None)
+        order = np.argsort(pm) if normalize or background or qc else None
+        sorted_pm = None if order is None else pm[order]
+        stats, dens = {}, None
+        if qc:
+            # log2 is increasing, so the one sort of the raw values serves the QC
+            # summary too (checked, in case a vectorized log2 is an ulp off monotone)
+            raw_log2 = np.log2(sorted_pm)
+            if not np.all(raw_log2[1:] >= raw_log2[:-1]):
+                raw_log2.sort()
+            stats, dens = _qc.distribution_summary(raw_log2, assume_sorted=True)
         params = BackgroundParams(np.nan, np.nan, np.nan)
-        order = np.argsort(pm) if normalize or background else None
         if background:
-            params = fit_background(pm[order], assume_sorted=True)
+            params = fit_background(sorted_pm, assume_sorted=True)
             pm = adjust_background(pm, params)
         if normalize:
             # The correction is increasing in x, so the raw order usually sorts
@@ -242,27 +250,20 @@ def run_rma(
         for j in range(n):
             consume(j, first_pass(j))
 
-    if normalize:
-        target = acc.target
+    target = acc.target if normalize else None
 
-        def fetch(rows: np.ndarray) -> np.ndarray:
-            m = np.moveaxis(store[:, rows], 0, -1)
-            return np.log2(0.5 * (target[m >> 1] + target[(m + 1) >> 1]))
-    else:
+    def decode(stored: np.ndarray) -> np.ndarray:
+        """log2 normalized (or corrected) values of stored rank codes (or values)."""
+        return np.log2(acc.normalize(stored, target) if normalize else stored)
 
-        def fetch(rows: np.ndarray) -> np.ndarray:
-            return np.log2(np.moveaxis(store[:, rows], 0, -1))
+    def fetch(rows: np.ndarray) -> np.ndarray:
+        return decode(np.moveaxis(store[:, rows], 0, -1))
 
     norm_rows: list[dict[str, float]] = []
     norm_dens = np.empty_like(raw_dens)
     if qc:
         for j in range(n):
-            col = (
-                np.log2(0.5 * (target[store[j] >> 1] + target[(store[j] + 1) >> 1]))
-                if normalize
-                else np.log2(store[j])
-            )
-            stats, dens = _qc.distribution_summary(col)
+            stats, dens = _qc.distribution_summary(decode(store[j]))
             norm_rows.append(stats)
             norm_dens[:, j] = dens
 
@@ -272,7 +273,7 @@ def run_rma(
     plm_coef = np.full((n_sets, n), np.nan) if qc else None
     images = _qc.ResidualImages.allocate(layout.rows, layout.cols, n) if qc else None
 
-    def on_block(sets: np.ndarray, rows: np.ndarray, y: np.ndarray, resid: np.ndarray) -> None:
+    def on_block(sets: np.ndarray, rows: np.ndarray, y: np.ndarray) -> None:
         fit = _qc.fit_plm_block(y, max_bytes=max_block_bytes)
         se[sets] = fit.se
         plm_coef[sets] = fit.chip_effects

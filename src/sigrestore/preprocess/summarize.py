@@ -211,22 +211,24 @@ def summarize_blocks(
     max_iter: int = 10,
     eps: float = 0.01,
     max_bytes: int = 64 << 20,
-    on_block: Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], None] | None = None,
+    on_block: Callable[[np.ndarray, np.ndarray, np.ndarray], None] | None = None,
 ) -> np.ndarray:
     """Median polish over all probe sets, pulling log2 values block by block.
 
-    ``fetch(rows)`` must return float64 log2 values of shape ``rows.shape + (n_arrays,)``.
-    ``on_block(sets, rows, log2_values, residuals)`` is called after each block
-    (used by the QC fits).  Probe sets without probes get NaN.
+    ``fetch(rows)`` must return a fresh float64 array of log2 values of shape
+    ``rows.shape + (n_arrays,)`` (median polish overwrites it).
+    ``on_block(sets, rows, log2_values)`` is called after each block with the
+    values as fetched (used by the QC fits).  Probe sets without probes get NaN.
     """
     n_sets = len(offsets) - 1
     out = np.full((n_sets, n_arrays), np.nan)
     for sets, rows in iter_size_blocks(offsets, n_arrays=n_arrays, max_bytes=max_bytes):
         y = fetch(rows)
-        est, resid = median_polish_block(y.copy(), max_iter=max_iter, eps=eps)
-        out[sets] = est
+        # keep the fetched values only for a callback that needs them
+        work = y.copy() if on_block is not None else y
+        out[sets] = median_polish_block(work, max_iter=max_iter, eps=eps)[0]
         if on_block is not None:
-            on_block(sets, rows, y, resid)
+            on_block(sets, rows, y)
     return out
 
 
