@@ -1,4 +1,4 @@
-# Reference numbers for tests/test_diffexp*.py, made once with R 4.2.2 + limma 3.54.1.
+# Reference numbers for tests/limma/test_diffexp*.py, made once with R 4.2.2 + limma 3.54.1.
 # Run from tests/data/limma:
 #   Rscript make/make_limma_refs.R /work/shared/fixtures/limma
 # Input: the shared bladderbatch fixture (exprs(bladderEset) rounded to 6 decimals, and

@@ -1,4 +1,4 @@
-# Reference numbers for the per-array weights of tests/test_diffexp_weights.py, made once
+# Reference numbers for the per-array weights of tests/limma/test_diffexp_weights.py, made once
 # with R 4.2.2 + limma 3.54.1.  Run from tests/data/limma (after make_limma_refs.R, whose
 # subset it reads):
 #   Rscript make/make_limma_weights.R

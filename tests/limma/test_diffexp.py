@@ -21,39 +21,13 @@ from sigrestore.errors import DesignError
 RTOL = 1e-6  # statistics
 PRIOR_RTOL = 1e-8  # df.prior, s2.prior
 CONTRASTS = {"CancerVsNormal": "Cancer - Normal", "BiopsyVsNormal": "Biopsy - Normal"}
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "limma"
-
-
-@pytest.fixture(scope="module")
-def limma_dir(data_dir) -> Path:
-    return data_dir / "limma"
-
-
-@pytest.fixture(scope="module")
-def expr(limma_dir) -> pd.DataFrame:
-    return pd.read_csv(limma_dir / "bladder_subset_expr.tsv.gz", sep="\t", index_col=0)
-
-
-@pytest.fixture(scope="module")
-def samples(limma_dir) -> pd.DataFrame:
-    return pd.read_csv(limma_dir / "bladder_samples.tsv", sep="\t")
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "limma"
 
 
 @pytest.fixture(scope="module")
 def priors(limma_dir) -> dict[str, float]:
     table = pd.read_csv(limma_dir / "ref_priors.tsv", sep="\t")
     return dict(zip(table["key"], table["value"].astype(float), strict=True))
-
-
-@pytest.fixture(scope="module")
-def design(samples):
-    # batch is numeric in the sheet; C() makes it a treatment-coded factor as in R.
-    return build_design(samples, factors=["group"], covariates=["C(batch)"])
-
-
-@pytest.fixture(scope="module")
-def contrasts(design):
-    return make_contrasts(CONTRASTS, design)
 
 
 def ref(limma_dir: Path, name: str) -> pd.DataFrame:

@@ -10,38 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sigrestore.diffexp import build_design, differential_expression, fit_contrasts, make_contrasts
+from sigrestore.diffexp import build_design, differential_expression, fit_contrasts
 from sigrestore.diffexp import fit as fit_module
 from sigrestore.errors import DesignError
 
 RTOL = 1e-6  # statistics
 PRIOR_RTOL = 1e-8  # df.prior, s2.prior
 CONTRASTS = {"CancerVsNormal": "Cancer - Normal", "BiopsyVsNormal": "Biopsy - Normal"}
-
-
-@pytest.fixture(scope="module")
-def limma_dir(data_dir) -> Path:
-    return data_dir / "limma"
-
-
-@pytest.fixture(scope="module")
-def expr(limma_dir) -> pd.DataFrame:
-    return pd.read_csv(limma_dir / "bladder_subset_expr.tsv.gz", sep="\t", index_col=0)
-
-
-@pytest.fixture(scope="module")
-def samples(limma_dir) -> pd.DataFrame:
-    return pd.read_csv(limma_dir / "bladder_samples.tsv", sep="\t")
-
-
-@pytest.fixture(scope="module")
-def design(samples):
-    return build_design(samples, factors=["group"], covariates=["C(batch)"])
-
-
-@pytest.fixture(scope="module")
-def contrasts(design):
-    return make_contrasts(CONTRASTS, design)
 
 
 @pytest.fixture(scope="module")
