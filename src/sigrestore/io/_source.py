@@ -1,4 +1,4 @@
-"""Getting a file's bytes (plain or gzipped) and reading binary fields safely.
+"""Getting a file's bytes (plain or gzipped), writing them back, reading binary fields safely.
 
 Every reader works on an in-memory ``bytes`` object: raw Affymetrix files are
 at most a few tens of megabytes, and parsing from memory lets every field be
@@ -9,6 +9,7 @@ silently short array.
 
 from __future__ import annotations
 
+import gzip
 import os
 import struct
 import zlib
@@ -16,9 +17,15 @@ from pathlib import Path
 
 import numpy as np
 
+from sigrestore.atomic import atomic_path
 from sigrestore.errors import FormatError
 
 GZIP_MAGIC = b"\x1f\x8b"
+
+
+# Low-level errors a corrupt size or field can raise inside a reader; the
+# dispatchers turn them into a FormatError naming the file.
+CORRUPT_DATA_ERRORS = (MemoryError, OverflowError, UnicodeError, struct.error)
 
 
 class NeedMoreBytes(Exception):
@@ -77,6 +84,11 @@ def _gunzip_members(raw: bytes, name: str, *, limit: int | None) -> bytes:
         data = rest
 
 
+def line_number(data: bytes, pos: int) -> int:
+    """1-based number of the line holding byte offset ``pos`` (for error messages)."""
+    return data.count(b"\n", 0, pos) + 1
+
+
 def decode_content(raw: bytes, name: str) -> bytes:
     """The content of a file's bytes: gunzipped (CRC-checked) when gzipped."""
     return _gunzip(raw, name) if raw[:2] == GZIP_MAGIC else raw
@@ -116,6 +128,22 @@ def read_source(
         raise FormatError(f"{name}: is a directory, not a file") from None
     except OSError as exc:
         raise FormatError(f"{name}: cannot read: {exc.strerror or exc}") from None
+
+
+def write_output(path: str | os.PathLike[str], raw: bytes, *, compresslevel: int = 9) -> None:
+    """Write ``raw`` to ``path`` atomically, gzipped when ``path`` ends with ``.gz``."""
+    with atomic_path(path) as tmp:
+        if str(path).endswith(".gz"):
+            # mtime=0 keeps the output byte-identical between runs.
+            with (
+                open(tmp, "wb") as fh,
+                gzip.GzipFile(
+                    filename="", mode="wb", fileobj=fh, compresslevel=compresslevel, mtime=0
+                ) as gz,
+            ):
+                gz.write(raw)
+        else:
+            tmp.write_bytes(raw)
 
 
 class Buffer:
@@ -180,6 +208,16 @@ class Buffer:
         start = self.need(n, what)
         self.pos = start + n
         return self.data[start : start + n]
+
+    def string(self, what: str, *, char_size: int = 1) -> bytes:
+        """A string stored as an int32 character count, then the characters.
+
+        ``char_size`` is 2 for the UTF-16 strings of Command Console files.
+        """
+        n = self.one("i", f"{what} length")
+        if n < 0:
+            raise FormatError(f"{self.name}: {what}: negative length {n}")
+        return self.raw(char_size * n, what)
 
     def array(self, dtype: np.dtype | str, count: int, what: str) -> np.ndarray:
         """``count`` items of ``dtype`` (endianness from the buffer) at the cursor."""

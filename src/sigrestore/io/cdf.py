@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import gzip
 import os
 import struct
 
-from sigrestore.atomic import atomic_path
 from sigrestore.errors import FormatError
-from sigrestore.io import cdf_ascii, cdf_xda, cel_calvin
-from sigrestore.io._source import describe_content, read_source
+from sigrestore.io import cdf_ascii, cdf_xda, cel_calvin, cel_text, cel_xda
+from sigrestore.io._source import (
+    CORRUPT_DATA_ERRORS,
+    describe_content,
+    read_source,
+    write_output,
+)
 from sigrestore.io.models import CdfData
 
 CDF_FORMATS = ("ascii", "xda")
@@ -37,8 +40,8 @@ def sniff_cdf(data: bytes, name: str) -> str:
             f"{name}: this is a Command Console file {what}, not a supported CDF file (tried "
             "ASCII '[CDF]' GC3.0-GC6.0, binary XDA (magic 67))"
         )
-    is_xda_cel = len(data) >= 4 and struct.unpack_from("<i", data)[0] == 64
-    if data.lstrip().startswith(b"[CEL]") or is_xda_cel:
+    is_xda_cel = len(data) >= 4 and struct.unpack_from("<i", data)[0] == cel_xda.MAGIC
+    if data.lstrip().startswith(cel_text.SIGNATURE) or is_xda_cel:
         raise FormatError(f"{name}: this is a CEL (scan) file, not a CDF file")
     short = f"file is truncated ({len(data)} bytes), " if len(data) < 16 else ""
     raise FormatError(
@@ -53,7 +56,7 @@ def parse_cdf_bytes(data: bytes, name: str) -> CdfData:
         if fmt == "ascii":
             return cdf_ascii.read_ascii_cdf(data, name)
         return cdf_xda.read_xda_cdf(data, name)
-    except (MemoryError, OverflowError, UnicodeError, struct.error) as exc:
+    except CORRUPT_DATA_ERRORS as exc:
         raise FormatError(f"{name}: corrupt {fmt} CDF file ({type(exc).__name__}: {exc})") from None
 
 
@@ -96,13 +99,4 @@ def write_cdf(
     readers (this package, makecdfenv) classify each cell as it is in ``cdf``.
     Written atomically; gzipped when ``path`` ends with ``.gz``.
     """
-    raw = encode_cdf(cdf, format=format)
-    with atomic_path(path) as tmp:
-        if str(path).endswith(".gz"):
-            with (
-                open(tmp, "wb") as fh,
-                gzip.GzipFile(filename="", mode="wb", fileobj=fh, mtime=0) as gz,
-            ):
-                gz.write(raw)
-        else:
-            tmp.write_bytes(raw)
+    write_output(path, encode_cdf(cdf, format=format))

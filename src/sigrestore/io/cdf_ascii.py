@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from sigrestore.errors import FormatError
+from sigrestore.io._source import line_number
 from sigrestore.io.cdf_common import build_cdf
 from sigrestore.io.cel_common import parse_key_values
 from sigrestore.io.models import CdfData
@@ -29,10 +30,6 @@ SIGNATURE = b"[CDF]"
 SUPPORTED_VERSIONS = ("GC3.0", "GC4.0", "GC5.0", "GC6.0")
 
 _NEEDED = ("X", "Y", "PBASE", "TBASE", "ATOM")
-
-
-def _line_no(data: bytes, pos: int) -> int:
-    return data.count(b"\n", 0, pos) + 1
 
 
 def _header(data: bytes, name: str) -> tuple[dict[str, str], int]:
@@ -128,7 +125,7 @@ def read_ascii_cdf(data: bytes, name: str) -> CdfData:
     if rows <= 0 or cols <= 0:
         raise FormatError(f"{name}: invalid array dimensions Rows={rows}, Cols={cols}")
     region = data[start:]
-    first_line = _line_no(data, start)
+    first_line = line_number(data, start)
 
     # Every line of the unit region, located with numpy (no per-line Python).
     arr = np.frombuffer(region + b"\n" + bytes(16), dtype=np.uint8)
@@ -271,7 +268,7 @@ def read_ascii_cdf(data: bytes, name: str) -> CdfData:
 
 # ----------------------------------------------------------------------- writing
 def cdf_cells(cdf: CdfData) -> dict[str, np.ndarray]:
-    """Per-cell arrays (probe set, atom, x, y, pbase, tbase) that reproduce ``cdf``.
+    """Per-cell arrays (probe set, atom, cell, x, y, pbase, tbase) that reproduce ``cdf``.
 
     PM and MM cells are paired by atom (the k-th PM with the k-th MM). The
     PM probe base is the complement of the target base, the MM probe base
@@ -301,6 +298,7 @@ def cdf_cells(cdf: CdfData) -> dict[str, np.ndarray]:
     return {
         "probeset": ps,
         "atom": atom,
+        "cell": cell,
         "x": cell % cdf.cols,
         "y": cell // cdf.cols,
         "pbase": pbase,
@@ -327,7 +325,7 @@ def encode_ascii_cdf(cdf: CdfData) -> bytes:
     names = np.array(cdf.probeset_names, dtype=object)
     pb = np.frombuffer(c["pbase"].tobytes(), dtype="S1").astype(str)
     tb = np.frombuffer(c["tbase"].tobytes(), dtype="S1").astype(str)
-    index = (c["y"] * cdf.cols + c["x"]).astype(str)
+    index = c["cell"].astype(str)
     atom_s = atom.astype(str)
     lines = (
         "Cell"

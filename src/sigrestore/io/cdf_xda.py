@@ -57,8 +57,7 @@ def _block_struct(version: int) -> struct.Struct:
 
 
 def _string(buf: Buffer, what: str) -> str:
-    n = buf.one("i", f"{what} length")
-    return buf.raw(n, what).decode("latin-1")
+    return buf.string(what).decode("latin-1")
 
 
 def _chip_from_name(name: str) -> str:

@@ -8,16 +8,21 @@ byte (any version is detected; the reader says which ones it supports).
 
 from __future__ import annotations
 
-import gzip
 import os
 import struct
 
 import numpy as np
 
-from sigrestore.atomic import atomic_path
 from sigrestore.errors import FormatError
-from sigrestore.io import cel_calvin, cel_text, cel_xda
-from sigrestore.io._source import Buffer, NeedMoreBytes, describe_content, read_source
+from sigrestore.io import cdf_ascii, cdf_xda, cel_calvin, cel_text, cel_xda
+from sigrestore.io._source import (
+    CORRUPT_DATA_ERRORS,
+    Buffer,
+    NeedMoreBytes,
+    describe_content,
+    read_source,
+    write_output,
+)
 from sigrestore.io.cel_common import chip_type_from_dat_header, make_dat_header
 from sigrestore.io.models import CelData
 
@@ -29,14 +34,14 @@ def sniff_cel(data: bytes, name: str) -> str:
     """Return ``"text-v3"``, ``"xda-v4"`` or ``"calvin"`` for the content ``data``."""
     if not data:
         raise FormatError(f"{name}: file is empty")
-    if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"[CEL]"):
+    if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(cel_text.SIGNATURE):
         return "text-v3"
     if len(data) >= 4 and struct.unpack_from("<i", data)[0] == cel_xda.MAGIC:
         return "xda-v4"  # the version is checked (and reported) by the reader
     if cel_calvin.looks_like_calvin(data):
         return "calvin"  # the version is checked (and reported) by the reader
-    if data.lstrip().startswith(b"[CDF]") or (
-        len(data) >= 4 and struct.unpack_from("<i", data)[0] == 67
+    if data.lstrip().startswith(cdf_ascii.SIGNATURE) or (
+        len(data) >= 4 and struct.unpack_from("<i", data)[0] == cdf_xda.MAGIC
     ):
         raise FormatError(f"{name}: this is a CDF (array layout) file, not a CEL file")
     short = f"file is truncated ({len(data)} bytes), " if len(data) < 16 else ""
@@ -108,7 +113,7 @@ def parse_cel_bytes(data: bytes, name: str) -> CelData:
             fields = cel_xda.read_xda(Buffer(data, name, "<"))
         else:
             fields = cel_calvin.read_calvin(Buffer(data, name, ">"))
-    except (MemoryError, OverflowError, UnicodeError, struct.error) as exc:
+    except CORRUPT_DATA_ERRORS as exc:
         # Guard rails: corrupt sizes must never escape as low-level errors.
         raise FormatError(f"{name}: corrupt {fmt} CEL file ({type(exc).__name__}: {exc})") from None
     return _build(fields, name)
@@ -163,7 +168,7 @@ def read_cel_header(path: str | os.PathLike[str]) -> dict:
         except NeedMoreBytes:
             limit *= 8
             continue
-        except (MemoryError, OverflowError, UnicodeError, struct.error) as exc:
+        except CORRUPT_DATA_ERRORS as exc:
             raise FormatError(f"{name}: corrupt {fmt} CEL header ({exc})") from None
         out["gzipped"] = gzipped
         return out
@@ -211,13 +216,15 @@ def encode_cel(data: CelData, *, format: str = "text-v3") -> bytes:
         masks_xy=masks_xy,
         outliers_xy=outliers_xy,
     )
+    # Text and XDA files name the scanner's algorithm (Command Console ones
+    # carry it as parameters of their own).
+    header.setdefault("Algorithm", "Percentile")
+    header.setdefault("AlgorithmParameters", "Percentile:75;CellMargin:2")
     if format == "text-v3":
-        header.setdefault("Algorithm", "Percentile")
-        header.setdefault("AlgorithmParameters", "Percentile:75;CellMargin:2")
         return cel_text.encode_text(rows=data.rows, cols=data.cols, header=header, **common)
     if format == "xda-v4":
-        algorithm = header.pop("Algorithm", "Percentile")
-        params = header.pop("AlgorithmParameters", "Percentile:75;CellMargin:2")
+        algorithm = header.pop("Algorithm")
+        params = header.pop("AlgorithmParameters")
         header_lines = [f"Cols={data.cols}", f"Rows={data.rows}"]
         header_lines += [f"{k}={v}" for k, v in header.items()]
         return cel_xda.encode_xda(
@@ -253,14 +260,4 @@ def write_cel(
         intensities/stdev, int16 pixel counts: exact for float32 data) or
         ``"calvin"`` (single-channel Command Console, float32).
     """
-    raw = encode_cel(data, format=format)
-    with atomic_path(path) as tmp:
-        if str(path).endswith(".gz"):
-            # mtime=0 keeps the output byte-identical between runs.
-            with (
-                open(tmp, "wb") as fh,
-                gzip.GzipFile(filename="", mode="wb", fileobj=fh, compresslevel=6, mtime=0) as gz,
-            ):
-                gz.write(raw)
-        else:
-            tmp.write_bytes(raw)
+    write_output(path, encode_cel(data, format=format), compresslevel=6)

@@ -46,16 +46,11 @@ _MAX_PARENT_DEPTH = 32
 
 
 def _string(buf: Buffer, what: str) -> str:
-    n = buf.one("i", f"{what} (length)")
-    raw = buf.raw(n, what)
-    return raw.split(b"\x00", 1)[0].decode("latin-1")
+    return buf.string(what).split(b"\x00", 1)[0].decode("latin-1")
 
 
 def _wstring(buf: Buffer, what: str) -> str:
-    n = buf.one("i", f"{what} (length)")
-    if n < 0:
-        raise FormatError(f"{buf.name}: {what}: negative length {n}")
-    raw = buf.raw(2 * n, what)
+    raw = buf.string(what, char_size=2)
     return raw.decode("utf-16-be", errors="replace").split("\x00", 1)[0]
 
 
@@ -80,8 +75,7 @@ def _params(buf: Buffer, what: str, out: dict[str, str]) -> None:
         raise FormatError(f"{buf.name}: {what}: implausible parameter count {n}")
     for k in range(n):
         name = _wstring(buf, f"{what} parameter {k + 1} name")
-        n_raw = buf.one("i", f"{what} parameter {name!r} value length")
-        raw = buf.raw(n_raw, f"{what} parameter {name!r} value")
+        raw = buf.string(f"{what} parameter {name!r} value")
         mime = _wstring(buf, f"{what} parameter {name!r} type")
         out.setdefault(name, _param_value(raw, mime))
 
@@ -169,7 +163,8 @@ def read_calvin_header(buf: Buffer) -> tuple[dict[str, str], int, int]:
     return header, n_groups, first_group
 
 
-def _dims(header: dict[str, str], name: str) -> tuple[int, int, str]:
+def _fields(header: dict[str, str], name: str) -> dict:
+    """The CelData header fields (format, chip type, dimensions, header) of a CEL file."""
     try:
         rows = int(header["affymetrix-cel-rows"])
         cols = int(header["affymetrix-cel-cols"])
@@ -182,13 +177,12 @@ def _dims(header: dict[str, str], name: str) -> tuple[int, int, str]:
         raise FormatError(f"{name}: Command Console header lacks affymetrix-array-type")
     if rows <= 0 or cols <= 0:
         raise FormatError(f"{name}: invalid array dimensions rows={rows}, cols={cols}")
-    return rows, cols, chip
+    return {"format": "calvin", "chip_type": chip, "rows": rows, "cols": cols, "header": header}
 
 
 def calvin_header_fields(buf: Buffer) -> dict:
     header, _, _ = read_calvin_header(buf)
-    rows, cols, chip = _dims(header, buf.name)
-    return {"format": "calvin", "chip_type": chip, "rows": rows, "cols": cols, "header": header}
+    return _fields(header, buf.name)
 
 
 def _data_set(buf: Buffer) -> tuple[str, list[tuple[str, int, int]], int, int, int]:
@@ -232,7 +226,8 @@ def _column_dtype(buf: Buffer, set_name: str, cols: list[tuple[str, int, int]]) 
 def read_calvin(buf: Buffer) -> dict:
     """Parse a whole Command Console CEL file into the fields of CelData."""
     header, n_groups, first_group = read_calvin_header(buf)
-    rows, cols, chip = _dims(header, buf.name)
+    out = _fields(header, buf.name)
+    rows, cols = out["rows"], out["cols"]
     if n_groups < 1:
         raise FormatError(f"{buf.name}: Command Console file has no data group")
     if n_groups > 1:
@@ -255,7 +250,6 @@ def read_calvin(buf: Buffer) -> dict:
         sets[name] = buf.array(dtype, n_rows, f"data set {name!r} ({n_rows} rows)")
         pos = next_set
     n = rows * cols
-    out = {"format": "calvin", "chip_type": chip, "rows": rows, "cols": cols, "header": header}
     for key, set_name in (("intensity", "Intensity"), ("stdev", "StdDev"), ("npixels", "Pixel")):
         if set_name not in sets:
             raise FormatError(f"{buf.name}: Command Console CEL file has no {set_name!r} data set")
@@ -325,13 +319,7 @@ def encode_calvin(
 
     The file id is derived from the content, so equal data give equal bytes.
     """
-    check_int16(
-        npixels=npixels,
-        mask_x=masks_xy[:, 0],
-        mask_y=masks_xy[:, 1],
-        outlier_x=outliers_xy[:, 0],
-        outlier_y=outliers_xy[:, 1],
-    )
+    check_int16(npixels=npixels, masks_xy=masks_xy, outliers_xy=outliers_xy)
     digest = hashlib.sha1(np.ascontiguousarray(intensity, dtype=">f4").tobytes())
     digest.update(f"{chip_type}:{rows}:{cols}".encode())
     file_id = str(uuid.UUID(bytes=digest.digest()[:16], version=5))
@@ -370,9 +358,8 @@ def encode_calvin(
         ("Outlier", [("X", ">i2"), ("Y", ">i2")], [outliers_xy[:, 0], outliers_xy[:, 1]]),
         ("Mask", [("X", ">i2"), ("Y", ">i2")], [masks_xy[:, 0], masks_xy[:, 1]]),
     ]
-    file_header_len = 1 + 1 + 4 + 4
     group_name = _w_wstring("")
-    group_start = file_header_len + len(gen)
+    group_start = FILE_HEADER_LEN + len(gen)
     pos = group_start + 12 + len(group_name)
     first_set = pos
     blobs = []

@@ -46,12 +46,21 @@ def make_dat_header(chip_type: str, *, rows: int, cols: int) -> str:
     )
 
 
-def check_int16(**fields: np.ndarray) -> None:
-    """Raise ValueError when a field bound for an int16 column would wrap.
+def check_int16(*, npixels: np.ndarray, masks_xy: np.ndarray, outliers_xy: np.ndarray) -> None:
+    """Raise ValueError when a value bound for an int16 column would wrap.
 
-    numpy casts silently (40000 becomes -25536), and the reader then refuses
-    the file it wrote; a writer must refuse the data instead.
+    The binary CEL formats (XDA, Command Console) store pixel counts and the
+    mask/outlier coordinates as int16.  numpy casts silently (40000 becomes
+    -25536), and the reader then refuses the file it wrote; a writer must
+    refuse the data instead.
     """
+    fields = {
+        "npixels": npixels,
+        "mask_x": masks_xy[:, 0],
+        "mask_y": masks_xy[:, 1],
+        "outlier_x": outliers_xy[:, 0],
+        "outlier_y": outliers_xy[:, 1],
+    }
     for field, values in fields.items():
         arr = np.asarray(values)
         if arr.size == 0:

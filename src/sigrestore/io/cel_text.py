@@ -15,6 +15,7 @@ import warnings
 import numpy as np
 
 from sigrestore.errors import FormatError
+from sigrestore.io._source import NeedMoreBytes, line_number
 from sigrestore.io.cel_common import chip_type_from_dat_header, parse_key_values
 
 SIGNATURE = b"[CEL]"
@@ -26,18 +27,12 @@ def _line_end(data: bytes, pos: int) -> int:
     return len(data) if nl < 0 else nl + 1
 
 
-def _line_number(data: bytes, pos: int) -> int:
-    return data.count(b"\n", 0, pos) + 1
-
-
 def _header(data: bytes, name: str, *, complete: bool) -> tuple[dict, int]:
     """Parse ``[CEL]`` and ``[HEADER]``; return the fields and the ``[INTENSITY]`` offset."""
     start = data.find(SIGNATURE)
     at = data.find(b"[INTENSITY]", start)
     if at < 0:
         if not complete:
-            from sigrestore.io._source import NeedMoreBytes
-
             raise NeedMoreBytes
         raise FormatError(f"{name}: file is truncated in the header: no [INTENSITY] section")
     lines = data[start:at].decode("latin-1").replace("\r", "").split("\n")
@@ -82,7 +77,7 @@ def _section_count(data: bytes, pos: int, section: str, name: str) -> tuple[int,
                 count = int(line[len(b"NumberCells=") :])
             except ValueError:
                 raise FormatError(
-                    f"{name}: line {_line_number(data, line_start)}: malformed {line[:40]!r} "
+                    f"{name}: line {line_number(data, line_start)}: malformed {line[:40]!r} "
                     f"in [{section}]"
                 ) from None
         elif line.startswith(b"CellHeader="):
@@ -121,7 +116,7 @@ def _block_lines(data: bytes, start: int, count: int, section: str, name: str) -
     if have == count:
         nl = data.find(b"\n", end, stop)
         return stop if nl < 0 else nl + 1
-    first = _line_number(data, start)
+    first = line_number(data, start)
     if have > count:
         blank = min(
             (
@@ -132,7 +127,7 @@ def _block_lines(data: bytes, start: int, count: int, section: str, name: str) -
             default=-1,
         )
         if blank >= 0:
-            line = _line_number(data, blank) + 1
+            line = line_number(data, blank) + 1
             raise FormatError(
                 f"{name}: line {line}: empty line inside [{section}] after "
                 f"{line - first} of {count} cell lines (a missing or truncated cell line)"
@@ -154,7 +149,7 @@ def _block_lines(data: bytes, start: int, count: int, section: str, name: str) -
 
 def _diagnose(data: bytes, start: int, end: int, kinds: str, section: str, name: str) -> None:
     """Walk the lines of a block that failed bulk parsing and raise naming the bad one."""
-    first_line = _line_number(data, start)
+    first_line = line_number(data, start)
     lines = data[start:end].split(b"\n")
     if lines and not lines[-1].strip():
         lines.pop()
@@ -182,6 +177,11 @@ def _diagnose(data: bytes, start: int, end: int, kinds: str, section: str, name:
     raise FormatError(f"{name}: malformed [{section}] block (lines {first_line}ff.)")
 
 
+def _row_dtype(kinds: str) -> np.dtype:
+    """Record dtype of a block's lines: ``"i"`` columns int32, ``"f"`` columns float64."""
+    return np.dtype([(f"c{k}", "<i4" if t == "i" else "<f8") for k, t in enumerate(kinds)])
+
+
 def _parse_block(
     data: bytes, start: int, end: int, n_rows: int, kinds: str, section: str, name: str
 ) -> np.ndarray:
@@ -191,7 +191,7 @@ def _parse_block(
     coordinate); floats (``"f"``) with a correctly rounded parser, so
     "11263.3" reads as the same float64 as in R.
     """
-    dtype = np.dtype([(f"c{k}", "<i4" if t == "i" else "<f8") for k, t in enumerate(kinds)])
+    dtype = _row_dtype(kinds)
     if n_rows == 0:
         return np.zeros(0, dtype=dtype)
     try:
@@ -217,7 +217,7 @@ def _parse_cells_in_place(data: bytes, start: int, n_rows: int, kinds: str) -> n
     """
     if n_rows == 0 or data.count(b"\r", 0, start) != data.count(b"\r\n", 0, start):
         return None
-    dtype = np.dtype([(f"c{k}", "<i4" if t == "i" else "<f8") for k, t in enumerate(kinds)])
+    dtype = _row_dtype(kinds)
     try:
         with warnings.catch_warnings():
             # An empty line inside the block makes numpy warn and read one row
@@ -245,7 +245,7 @@ def _xy_check(
     bad = (x < 0) | (y < 0) | (x >= cols) | (y >= rows)
     if bad.any():
         k = int(np.flatnonzero(bad)[0])
-        line = _line_number(data, start) + k
+        line = line_number(data, start) + k
         raise FormatError(
             f"{name}: line {line}: cell x={x[k]}, y={y[k]} in [{section}] is outside the "
             f"{cols} x {rows} array ({int(bad.sum())} such lines)"
@@ -274,7 +274,7 @@ def read_text(data: bytes, name: str) -> dict:
             dup = int(np.flatnonzero(seen > 1)[0])
             k = int(np.flatnonzero(idx == dup)[1])
             raise FormatError(
-                f"{name}: line {_line_number(data, start) + k}: cell x={dup % cols}, "
+                f"{name}: line {line_number(data, start) + k}: cell x={dup % cols}, "
                 f"y={dup // cols} appears more than once in [INTENSITY]"
             )
         table = table[np.argsort(idx)]  # cells listed out of order: put them in place

@@ -29,10 +29,7 @@ XY_DTYPE = np.dtype([("x", "<i2"), ("y", "<i2")])
 
 
 def _text(buf: Buffer, what: str) -> str:
-    n = buf.one("i", f"{what} length")
-    if n < 0:
-        raise FormatError(f"{buf.name}: {what}: negative length {n}")
-    return buf.raw(n, what).decode("latin-1")
+    return buf.string(what).decode("latin-1")
 
 
 def _header(buf: Buffer) -> dict:
@@ -105,13 +102,7 @@ def encode_xda(
 ) -> bytes:
     """Encode one array as an XDA v4 CEL file (values stored as float32)."""
     n = rows * cols
-    check_int16(
-        npixels=npixels,
-        mask_x=masks_xy[:, 0],
-        mask_y=masks_xy[:, 1],
-        outlier_x=outliers_xy[:, 0],
-        outlier_y=outliers_xy[:, 1],
-    )
+    check_int16(npixels=npixels, masks_xy=masks_xy, outliers_xy=outliers_xy)
     cells = np.empty(n, dtype=CELL_DTYPE)
     cells["mean"] = intensity
     cells["stdev"] = stdev
