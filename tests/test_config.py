@@ -91,6 +91,13 @@ def _save_sheet(tmp_path: Path, sheet: pd.DataFrame) -> None:
     sheet.to_csv(tmp_path / "config" / "samples.tsv", sep="\t", index=False)
 
 
+def _edit_sheet(tmp_path: Path, row: int, column: str, value: str) -> None:
+    """Set one cell of the dataset's sample sheet."""
+    sheet = _sheet(tmp_path)
+    sheet.loc[row, column] = value
+    _save_sheet(tmp_path, sheet)
+
+
 # --------------------------------------------------------------------------- valid input
 
 
@@ -184,9 +191,7 @@ def test_sheet_missing_column(dataset):
 
 def test_sheet_bad_sample_name_names_the_row(dataset):
     tmp_path, config = dataset
-    sheet = _sheet(tmp_path)
-    sheet.loc[3, "sample"] = "3 bad name"
-    _save_sheet(tmp_path, sheet)
+    _edit_sheet(tmp_path, 3, "sample", "3 bad name")
     with pytest.raises(ConfigError, match=r"row 4 \(line 5\)"):
         _load(tmp_path, config)
 
@@ -274,9 +279,7 @@ def test_design_column_missing(dataset):
 
 def test_empty_factor_value(dataset):
     tmp_path, config = dataset
-    sheet = _sheet(tmp_path)
-    sheet.loc[4, "treatment"] = ""
-    _save_sheet(tmp_path, sheet)
+    _edit_sheet(tmp_path, 4, "treatment", "")
     with pytest.raises(ConfigError, match=r"column 'treatment' is empty in row 5"):
         _load(tmp_path, config)
 
@@ -328,18 +331,14 @@ def test_level_combinations_that_make_the_same_group(dataset, rows, levels):
 
 def test_group_with_one_array(dataset):
     tmp_path, config = dataset
-    sheet = _sheet(tmp_path)
-    sheet.loc[7, "treatment"] = "other"  # res_drug keeps a single array
-    _save_sheet(tmp_path, sheet)
+    _edit_sheet(tmp_path, 7, "treatment", "other")  # res_drug keeps a single array
     with pytest.raises(ConfigError, match=r"at least two arrays.*res_drug has 1"):
         _load(tmp_path, config)
 
 
 def test_unused_small_group_is_fine(dataset):
     tmp_path, config = dataset
-    sheet = _sheet(tmp_path)
-    sheet.loc[7, "treatment"] = "other"
-    _save_sheet(tmp_path, sheet)
+    _edit_sheet(tmp_path, 7, "treatment", "other")
     config = {**config, "contrasts": {"drug_sens": "sens_drug - sens_veh"}}
     config["comparisons"] = [{"name": "c", "reference": "drug_sens", "restoration": "drug_sens"}]
     _load(tmp_path, config)

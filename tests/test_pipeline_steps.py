@@ -124,6 +124,22 @@ def test_contrast_tables_unknown_contrast(experiment):
 # --------------------------------------------------------------------------- restoration
 
 
+def _analyze_by_hand(tables, spec, matrix: pd.DataFrame, samples: pd.DataFrame):
+    """The comparison analysed on ``matrix`` with plain limma refits (no pipeline)."""
+    return analyze_comparison(
+        tables,
+        spec,
+        expr=matrix,
+        samples=samples,
+        factors=FACTORS,
+        de_function=functools.partial(
+            differential_expression,
+            factors=FACTORS,
+            contrasts={c: CONTRASTS[c] for c in spec.contrasts},
+        ),
+    )
+
+
 def _counts_from(tables: dict[str, pd.DataFrame]) -> tuple[pd.Series, pd.Series]:
     ref, res = tables["fulv_sens"], tables["cotreat_res"].reindex(tables["fulv_sens"].index)
     sig = ((ref["adj.P.Val"] < 0.05) & (ref["logFC"].abs() >= 1.0)) * np.sign(ref["logFC"])
@@ -159,18 +175,7 @@ def test_gene_level_uses_gene_tables_and_the_gene_matrix(experiment, tmp_path):
     matrix = collapse_to_genes(expr, read_annotation(path), method="max_mean")
     pd.testing.assert_frame_equal(out.expression, matrix)
     # The bootstrap refits resamples of that gene matrix: the same as doing it by hand.
-    by_hand = analyze_comparison(
-        genes,
-        out.result.spec,
-        expr=matrix,
-        samples=samples,
-        factors=FACTORS,
-        de_function=functools.partial(
-            differential_expression,
-            factors=FACTORS,
-            contrasts={c: CONTRASTS[c] for c in out.result.spec.contrasts},
-        ),
-    )
+    by_hand = _analyze_by_hand(genes, out.result.spec, matrix, samples)
     assert out.result.bootstrap["signature_size"].notna().all()
     pd.testing.assert_frame_equal(out.result.bootstrap, by_hand.bootstrap)
     written = out.write(tmp_path / "small")
@@ -467,18 +472,7 @@ def test_restoration_and_its_bootstrap_keep_the_filtered_feature_set(experiment)
     # The bootstrap refits that fixed gene matrix: the same as doing it by hand.
     matrix = collapse_to_genes(expr.loc[_expressed(expr, 6.0, 3)], read_annotation(path))
     pd.testing.assert_frame_equal(out.expression, matrix)
-    by_hand = analyze_comparison(
-        genes,
-        out.result.spec,
-        expr=matrix,
-        samples=samples,
-        factors=FACTORS,
-        de_function=functools.partial(
-            differential_expression,
-            factors=FACTORS,
-            contrasts={c: CONTRASTS[c] for c in out.result.spec.contrasts},
-        ),
-    )
+    by_hand = _analyze_by_hand(genes, out.result.spec, matrix, samples)
     pd.testing.assert_frame_equal(out.result.bootstrap, by_hand.bootstrap)
     # Tables made without the filter do not match the filtered matrix.
     unfiltered = {c: t.genes for c, t in _tables(experiment, annotation=path).items()}

@@ -36,7 +36,6 @@ import pandas as pd
 from sigrestore.errors import ConfigError, FormatError
 
 SCHEMA_DIR_ENV = "SIGRESTORE_SCHEMA_DIR"
-GROUP_SEPARATOR = "_"
 
 
 @dataclass(frozen=True)
@@ -181,32 +180,23 @@ def _row(i: int) -> str:
 # --------------------------------------------------------------------------- groups & contrasts
 
 
-def group_labels(samples: pd.DataFrame, factors: list[str]) -> pd.Series:
-    """Group of every array: its levels of ``factors`` joined by ``_``.
+def _design_groups(samples: pd.DataFrame, factors: list[str], covariates: list[str]) -> pd.Series:
+    """Group of every array, from the design the DE step will build.
 
-    Names are made identifiers exactly as the design does
-    (:func:`sigrestore.diffexp.sanitize_name`), so contrasts see the same names.
-    """
-    from sigrestore.diffexp.design import sanitize_name
-
-    joined = samples[list(factors)].astype(str).agg(GROUP_SEPARATOR.join, axis=1)
-    return joined.map(sanitize_name)
-
-
-def _check_design(samples: pd.DataFrame, factors: list[str], covariates: list[str]) -> None:
-    """Build the design the DE step will build, so its errors stop the run here.
-
-    Catches what per-column checks cannot: different level combinations that
-    make the same group name (``MCF-7`` and ``MCF.7``; ``a_b`` + ``c`` and
-    ``a`` + ``b_c``) and groups that collide with covariate levels.
+    Building the design here makes its errors stop the run at validation:
+    different level combinations that make the same group name (``MCF-7`` and
+    ``MCF.7``; ``a_b`` + ``c`` and ``a`` + ``b_c``) and groups that collide
+    with covariate levels.  The groups are the design's own (levels joined by
+    ``_``, made identifiers), so contrasts see exactly the names limma fits.
     """
     from sigrestore.diffexp import build_design
     from sigrestore.errors import DesignError
 
     try:
-        build_design(samples, factors=factors, covariates=covariates)
+        design = build_design(samples, factors=factors, covariates=covariates)
     except DesignError as exc:
         raise ConfigError(f"config key design.factors {factors}: {exc}") from None
+    return pd.Series(design.groups.to_numpy(), index=samples.index)
 
 
 def contrast_terms(name: str, expression: str) -> set[str]:
@@ -273,26 +263,22 @@ def check_config(
     _check_unique(samples)
     design = config.get("design", {})
     factors = list(design.get("factors", []))
-    used_columns = [*factors, *design.get("covariates", [])]
+    covariates = list(design.get("covariates") or [])
+    used = [("design.factors", c) for c in factors] + [("design.covariates", c) for c in covariates]
     if design.get("block"):
-        used_columns.append(design["block"])
-    for key, column in (
-        [("design.factors", c) for c in factors]
-        + [("design.covariates", c) for c in design.get("covariates", [])]
-        + ([("design.block", design["block"])] if design.get("block") else [])
-    ):
+        used.append(("design.block", design["block"]))
+    for key, column in used:
         if column not in samples.columns:
             raise ConfigError(
                 f"config key {key}: column {column!r} is not in the sample sheet"
                 f" (columns: {list(samples.columns)})"
             )
-    for column in used_columns:
+    for _, column in used:
         empty = samples.index[samples[column] == ""].tolist()
         if empty:
             rows = ", ".join(_row(i) for i in empty)
             raise ConfigError(f"sample sheet column {column!r} is empty in {rows}")
-    samples["group"] = group_labels(samples, factors)
-    _check_design(samples, factors, list(design.get("covariates") or []))
+    samples["group"] = _design_groups(samples, factors, covariates)
 
     contrasts = config.get("contrasts", {}) or {}
     if not contrasts:
@@ -354,15 +340,9 @@ def annotation_given(config: Mapping[str, Any]) -> bool:
 
 
 def _check_level(config: Mapping[str, Any], comp: Mapping[str, Any], i: int) -> None:
-    level = comp.get("level")
     where = f"config key comparisons[{i}].level (comparison {comp.get('name')!r})"
-    if level == "gene" and not annotation_given(config):
-        raise ConfigError(
-            f"{where}: 'gene' needs platform.annotation to map probe sets to genes; give an"
-            " annotation or set level: probeset"
-        )
+    resolved = comparison_level(comp, has_annotation=annotation_given(config), where=where)
     collapse = config.get("differential_expression", {}).get("collapse", "max_mean")
-    resolved = comparison_level(comp, has_annotation=annotation_given(config))
     if resolved == "gene" and collapse == "none":
         raise ConfigError(
             f"{where}: gene level needs differential_expression.collapse other than 'none'"
@@ -522,11 +502,14 @@ def comparison_spec(entry: Mapping[str, Any], *, seed: int, has_annotation: bool
     )
 
 
-def comparison_level(entry: Mapping[str, Any], *, has_annotation: bool) -> str:
+def comparison_level(
+    entry: Mapping[str, Any], *, has_annotation: bool, where: str | None = None
+) -> str:
     """The level (``"gene"`` or ``"probeset"``) of a comparison entry.
 
     ``level`` null or absent means ``"gene"`` when the config gives
-    ``platform.annotation`` and ``"probeset"`` otherwise.
+    ``platform.annotation`` and ``"probeset"`` otherwise.  ``where`` names the
+    entry in the error message (default: by its name).
 
     Raises
     ------
@@ -537,10 +520,11 @@ def comparison_level(entry: Mapping[str, Any], *, has_annotation: bool) -> str:
     if level is None:
         return "gene" if has_annotation else "probeset"
     if level == "gene" and not has_annotation:
+        if where is None:
+            where = f"config key comparisons.level (comparison {entry.get('name')!r})"
         raise ConfigError(
-            f"config key comparisons.level (comparison {entry.get('name')!r}): 'gene' needs"
-            " platform.annotation to map probe sets to genes; give an annotation or set"
-            " level: probeset"
+            f"{where}: 'gene' needs platform.annotation to map probe sets to genes; give an"
+            " annotation or set level: probeset"
         )
     return level
 

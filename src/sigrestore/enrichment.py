@@ -122,7 +122,8 @@ def run_prerank(
         raise DesignError("ranking has fewer than two finite values")
     sets = {str(k): [str(g) for g in v] for k, v in gene_sets.items()}
     present = set(rnk.index)
-    if any(sets.values()) and not any(present.intersection(v) for v in sets.values()):
+    overlap = {k: len(present.intersection(v)) for k, v in sets.items()}
+    if any(sets.values()) and not any(overlap.values()):
         # Almost always probe-set ids ranked against sets of gene symbols.
         example = ", ".join(list(map(str, rnk.index[:3])))
         raise DesignError(
@@ -132,7 +133,7 @@ def run_prerank(
         )
     # gseapy's own filter also drops sets that cover the whole ranking.
     max_size = min(max_size, len(rnk) - 1)
-    usable = {k: v for k, v in sets.items() if min_size <= len(present.intersection(v)) <= max_size}
+    usable = {k: v for k, v in sets.items() if min_size <= overlap[k] <= max_size}
     if not usable:
         return rnk, {}
     # gseapy binds its console log handler to sys.stderr when the object is built.

@@ -68,7 +68,7 @@ from sigrestore.annotation import (
     is_control_probe_set,
     read_annotation,
 )
-from sigrestore.diffexp import differential_expression, filter_expressed
+from sigrestore.diffexp import build_design, differential_expression, filter_expressed
 from sigrestore.errors import ConfigError
 from sigrestore.restoration import ComparisonSpec, RestorationResult, analyze_comparison
 
@@ -214,9 +214,8 @@ def filter_probe_sets(
         return expression, None
     min_samples = options.min_samples
     if min_samples is None:
-        from sigrestore.config import group_labels
-
-        min_samples = int(group_labels(samples, list(factors)).value_counts().min())
+        groups = build_design(samples, factors=list(factors)).groups
+        min_samples = int(groups.value_counts().min())
     try:
         kept = filter_expressed(expression, min_expr=options.min_expr, min_samples=min_samples)
     except ConfigError as exc:

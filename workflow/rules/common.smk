@@ -9,7 +9,7 @@ import re
 
 from snakemake.utils import validate
 
-from sigrestore.config import check_config, read_sample_sheet
+from sigrestore.config import check_config, comparison_spec, read_sample_sheet
 from sigrestore.config import comparison_level as resolve_level
 from sigrestore.simulate.experiment import example_files
 
@@ -85,9 +85,10 @@ def comparison_level(name):
 
 def comparison_contrasts(name):
     """Contrasts a comparison involves, in role order, without repeats."""
-    entry = comparison_entry(name)
-    roles = ("reference", "restoration", "resistance", "modulator")
-    return list(dict.fromkeys(entry[r] for r in roles if entry.get(r)))
+    spec = comparison_spec(
+        comparison_entry(name), seed=config["seed"], has_annotation=HAS_ANNOTATION
+    )
+    return list(spec.contrasts)
 
 
 def comparison_tables(wildcards):

@@ -178,7 +178,7 @@ def signature_heatmap(
     import seaborn as sns
 
     feats = result.features
-    ids = [i for i in feats.index if i in expr.index]
+    ids = list(feats.index[feats.index.isin(expr.index)])
     if not ids:
         raise DesignError(f"comparison {result.spec.name!r}: no signature feature in the matrix")
     if len(ids) > max_features:

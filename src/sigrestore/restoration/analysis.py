@@ -179,17 +179,18 @@ def analyze_comparison(
             expr, samples, spec, de_function=de_function, groups=groups, sample_column=sample_column
         )
 
-    def boot_ci(column: str) -> tuple[float, float]:
+    def intervals(k: int, n: int, column: str) -> tuple[float, float, float, float]:
+        """Wilson interval of k / n, then the bootstrap percentile interval of ``column``."""
+        low, high = wilson_interval(k, n, confidence=confidence)
         if boot is None or column not in boot:
-            return float("nan"), float("nan")
-        return percentile_interval(boot[column].to_numpy(), confidence=confidence)
+            return low, high, float("nan"), float("nan")
+        return low, high, *percentile_interval(boot[column].to_numpy(), confidence=confidence)
 
     row: dict[str, Any] = {k: counts[k] for k in SUMMARY_COLUMNS[:6]}
     row["restored_fraction"] = fractions["restored_fraction"]
-    row["ci_low"], row["ci_high"] = wilson_interval(
-        counts["restored"], counts["signature_size"], confidence=confidence
+    row["ci_low"], row["ci_high"], row["bootstrap_low"], row["bootstrap_high"] = intervals(
+        counts["restored"], counts["signature_size"], "restored_fraction"
     )
-    row["bootstrap_low"], row["bootstrap_high"] = boot_ci("restored_fraction")
     row["hypergeom_p"] = hypergeometric_test(
         counts["restored"], counts["signature_size"], universe_hits, universe
     )
@@ -203,11 +204,13 @@ def analyze_comparison(
         row[f"restored_{side}"] = counts[f"restored_{side}"]
         row[f"reversed_{side}"] = counts[f"reversed_{side}"]
         row[f"restored_fraction_{side}"] = fractions[f"restored_fraction_{side}"]
-        row[f"ci_low_{side}"], row[f"ci_high_{side}"] = wilson_interval(
-            counts[f"restored_{side}"], counts[f"signature_{side}"], confidence=confidence
-        )
-        row[f"bootstrap_low_{side}"], row[f"bootstrap_high_{side}"] = boot_ci(
-            f"restored_fraction_{side}"
+        (
+            row[f"ci_low_{side}"],
+            row[f"ci_high_{side}"],
+            row[f"bootstrap_low_{side}"],
+            row[f"bootstrap_high_{side}"],
+        ) = intervals(
+            counts[f"restored_{side}"], counts[f"signature_{side}"], f"restored_fraction_{side}"
         )
 
     # Lost part (resistance given).
@@ -224,10 +227,12 @@ def analyze_comparison(
         ):
             row[key] = counts[key]
         row["lost_restored_fraction"] = fractions["lost_restored_fraction"]
-        row["lost_ci_low"], row["lost_ci_high"] = wilson_interval(
-            counts["lost_restored"], counts["lost"], confidence=confidence
-        )
-        row["lost_bootstrap_low"], row["lost_bootstrap_high"] = boot_ci("lost_restored_fraction")
+        (
+            row["lost_ci_low"],
+            row["lost_ci_high"],
+            row["lost_bootstrap_low"],
+            row["lost_bootstrap_high"],
+        ) = intervals(counts["lost_restored"], counts["lost"], "lost_restored_fraction")
         row["lost_hypergeom_p"] = hypergeometric_test(
             counts["lost_restored"], counts["lost"], universe_hits, universe
         )
@@ -244,13 +249,13 @@ def analyze_comparison(
         (
             row["beyond_modulator_ci_low"],
             row["beyond_modulator_ci_high"],
-        ) = wilson_interval(
-            counts["restored_beyond_modulator"], counts["signature_size"], confidence=confidence
-        )
-        (
             row["beyond_modulator_bootstrap_low"],
             row["beyond_modulator_bootstrap_high"],
-        ) = boot_ci("restored_beyond_modulator_fraction")
+        ) = intervals(
+            counts["restored_beyond_modulator"],
+            counts["signature_size"],
+            "restored_beyond_modulator_fraction",
+        )
 
     # Test and score details, then provenance.
     row |= {

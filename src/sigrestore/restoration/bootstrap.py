@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from sigrestore.diffexp import build_design
 from sigrestore.errors import ConfigError, DesignError
 from sigrestore.restoration.calls import (
     classify_signature,
@@ -43,10 +44,10 @@ def sample_groups(
 ) -> pd.Series:
     """Experimental group of every array (Series: sample -> group name).
 
-    With ``factors``, uses ``sigrestore.diffexp.build_design(samples,
-    factors=factors).groups`` when that module is available, otherwise the
-    factor values joined by ``"_"``.  Without ``factors``, the sample sheet's
-    ``group`` column is used (DesignError if it has none).
+    With ``factors``, the groups of the design the fit uses
+    (``sigrestore.diffexp.build_design(samples, factors=factors).groups``).
+    Without ``factors``, the sample sheet's ``group`` column is used
+    (DesignError if it has none).
     """
     if sample_column not in samples.columns:
         raise DesignError(f"sample sheet has no {sample_column!r} column")
@@ -57,18 +58,8 @@ def sample_groups(
                 "sample sheet has no 'group' column; name the factor columns that define groups"
             )
         return pd.Series(samples["group"].astype(str).to_numpy(), index=ids, name="group")
-    try:
-        from sigrestore.diffexp import build_design
-    except ImportError:  # the design module is optional for this step
-        build_design = None
-    if build_design is not None:
-        design = build_design(samples, factors=list(factors), sample_column=sample_column)
-        return pd.Series(design.groups.astype(str).to_numpy(), index=ids, name="group")
-    missing = [c for c in factors if c not in samples.columns]
-    if missing or not factors:
-        raise DesignError(f"sample sheet lacks factor column(s) {missing or list(factors)}")
-    labels = samples[list(factors)].astype(str).agg("_".join, axis=1)
-    return pd.Series(labels.to_numpy(), index=ids, name="group")
+    design = build_design(samples, factors=list(factors), sample_column=sample_column)
+    return pd.Series(design.groups.astype(str).to_numpy(), index=ids, name="group")
 
 
 def resample_arrays(
