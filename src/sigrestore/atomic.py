@@ -48,15 +48,19 @@ def _umask() -> int:
     return mask
 
 
-def write_tsv(frame: pd.DataFrame, path: str | os.PathLike[str], *, index: bool = True) -> None:
+def write_tsv(
+    frame: pd.DataFrame, path: str | os.PathLike[str], *, index: bool = True, na_rep: str = ""
+) -> None:
     """Write ``frame`` as a tab-separated table, atomically.
 
     Floats are written with 10 significant digits (``%.10g``): far below any
     difference that matters for log2 expression or p-values, and stable, so
-    the same data give byte-identical files.
+    the same data give byte-identical files.  Missing values are ``na_rep``.
     """
     with atomic_path(path) as tmp:
-        frame.to_csv(tmp, sep="\t", index=index, float_format="%.10g", lineterminator="\n")
+        frame.to_csv(
+            tmp, sep="\t", index=index, float_format="%.10g", na_rep=na_rep, lineterminator="\n"
+        )
 
 
 def write_figure(fig, path: str | os.PathLike[str], **savefig_kwargs) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sigrestore.atomic import atomic_path
+from sigrestore.atomic import write_tsv
 from sigrestore.errors import DesignError, FormatError
 
 #: Annotation columns recognised as the gene symbol of a feature, in order of preference.
@@ -297,7 +297,4 @@ def enrichment_tables(
 
 def write_enrichment(table: pd.DataFrame, path: str | os.PathLike[str]) -> None:
     """Write an enrichment table as TSV atomically (10 significant digits, NaN as NA)."""
-    with atomic_path(path) as tmp:
-        table.to_csv(
-            tmp, sep="\t", index=False, float_format="%.10g", na_rep="NA", lineterminator="\n"
-        )
+    write_tsv(table, path, index=False, na_rep="NA")

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sigrestore.atomic import atomic_path
+from sigrestore.atomic import write_tsv
 from sigrestore.enrichment import gene_column_of
 from sigrestore.errors import DesignError
 from sigrestore.restoration.bootstrap import DEFunction, bootstrap_fraction, sample_groups
@@ -53,8 +53,6 @@ SUMMARY_COLUMNS = (
     "connectivity",
     "connectivity_p",
 )
-
-FLOAT_FORMAT = "%.10g"
 
 
 @dataclass
@@ -337,8 +335,7 @@ def _feature_table(
 
 
 def _write_table(frame: pd.DataFrame, path: Path) -> None:
-    with atomic_path(path) as tmp:
-        frame.to_csv(tmp, sep="\t", float_format=FLOAT_FORMAT, na_rep="NA", lineterminator="\n")
+    write_tsv(frame, path, na_rep="NA")
 
 
 def write_result(result: RestorationResult, outdir: str | os.PathLike[str]) -> list[Path]:
