@@ -49,11 +49,46 @@ def _gunzip(raw: bytes, name: str, *, limit: int | None = None) -> bytes:
         ) from None
 
 
+def _isal_inflate(data: bytes) -> tuple[bytes, bytes] | None:
+    """One gzip member by ISA-L (about twice zlib's speed): its content and what follows.
+
+    None when the member is corrupt or truncated; the caller then decodes it
+    with zlib, whose messages the error reports use.
+    """
+    dec = _isal_zlib.decompressobj(wbits=31)
+    try:
+        chunk = dec.decompress(data)
+    except _isal_zlib.error:
+        return None
+    return (chunk, dec.unused_data) if dec.eof else None
+
+
+try:  # ISA-L's inflate (the ``isal`` wheel); plain zlib where it is not installed
+    from isal import isal_zlib as _isal_zlib
+except ImportError:  # pragma: no cover - isal is a dependency; kept for platforms without wheels
+    _fast_inflate = None
+else:
+    _fast_inflate = _isal_inflate
+
+
 def _gunzip_members(raw: bytes, name: str, *, limit: int | None) -> bytes:
     out: list[bytes] = []
     produced = 0
     data = raw
     while True:
+        if limit is None and _fast_inflate is not None:
+            fast = _fast_inflate(data)
+            if fast is not None:
+                chunk, rest = fast
+                out.append(chunk)
+                produced += len(chunk)
+                if not rest or not rest.strip(b"\x00"):
+                    return b"".join(out)
+                if rest[:2] != GZIP_MAGIC:
+                    raise FormatError(f"{name}: {len(rest)} bytes of garbage after the gzip stream")
+                data = rest
+                continue
+            # Corrupt or truncated: zlib below says how, in its own words.
         dec = zlib.decompressobj(wbits=31)
         try:
             chunk = dec.decompress(data, limit) if limit is not None else dec.decompress(data)

@@ -14,12 +14,16 @@ from .qc import (
     residual_images,
     rle_boxplots,
 )
+from .selection import PanelCap, PanelSelection, select_panels
 
 __all__ = [
+    "PanelCap",
+    "PanelSelection",
     "intensity_boxplots",
     "intensity_densities",
     "nuse_boxplots",
     "residual_image",
     "residual_images",
     "rle_boxplots",
+    "select_panels",
 ]

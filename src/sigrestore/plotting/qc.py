@@ -13,6 +13,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 from sigrestore.errors import SigrestoreError
+from sigrestore.plotting.selection import PanelCap, select_panels
 
 __all__ = [
     "intensity_boxplots",
@@ -20,6 +21,7 @@ __all__ = [
     "nuse_boxplots",
     "residual_image",
     "residual_images",
+    "residual_spread",
     "rle_boxplots",
 ]
 
@@ -165,17 +167,37 @@ def residual_image(result, sample: str | int) -> Figure:
     return fig
 
 
-def residual_images(result, *, ncols: int | None = None) -> Figure:
-    """Residual pseudo-images of all arrays in a grid, on a common colour scale.
+def residual_spread(images: np.ndarray) -> np.ndarray:
+    """Per array, the standard deviation of its residual image's pixels.
 
-    ``ncols`` defaults to 6 for up to 36 arrays and to a near-square grid
-    beyond; panels shrink so the figure stays at most 30 inches wide.
+    Spatial artefacts (scratches, bubbles, gradients) make the binned mean
+    residuals vary over the chip, so this ranks arrays by how much of an
+    image they have.
+    """
+    flat = images.reshape(images.shape[0], -1)
+    with np.errstate(invalid="ignore"):
+        return np.nanstd(flat, axis=1) if flat.size else np.zeros(images.shape[0])
+
+
+def residual_images(result, *, ncols: int | None = None, cap: PanelCap | None = None) -> Figure:
+    """Residual pseudo-images in a grid, on a common colour scale.
+
+    Up to ``cap.max_arrays`` arrays (default 36) all arrays are drawn; above
+    it the QC outliers and then the arrays with the largest
+    :func:`residual_spread`, ``cap.max_arrays`` panels in all (see
+    :mod:`sigrestore.plotting.selection`); the title says so.  Flagged arrays
+    have red titles.  ``ncols`` defaults to 6 for up to 36 panels and to a
+    near-square grid beyond; panels shrink so the figure stays at most 30
+    inches wide.
     """
     imgs = result.residual_images
     if imgs is None:
         raise SigrestoreError("residual_images: no residual images (was QC computed?)")
     names = list(result.expression.columns)
-    n = len(names)
+    flagged = _flags(result, "outlier")
+    flags = None if flagged is None else flagged.reindex(names, fill_value=False).to_numpy(bool)
+    sel = select_panels(residual_spread(imgs.images), flags, cap)
+    n = sel.positions.size
     if ncols is None:
         ncols = 6 if n <= 36 else int(np.ceil(np.sqrt(n)))
     ncols = max(1, min(ncols, n))
@@ -183,14 +205,20 @@ def residual_images(result, *, ncols: int | None = None) -> Figure:
     panel = min(2.2, 30.0 / ncols)
     fig = Figure(figsize=(panel * ncols + 1.0, (panel + 0.1) * nrows), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False)
+    # The colour scale from all arrays, so a selection looks as the full grid would.
     vmax = _vmax(imgs.images)
     im = None
-    for j, ax in enumerate(axes.flat):
-        if j < n:
+    for k, ax in enumerate(axes.flat):
+        if k < n:
+            j = int(sel.positions[k])
             im = _draw_image(ax, imgs.images[j], vmax, names[j])
+            if flags is not None and flags[j]:
+                ax.title.set_color("tab:red")
             if panel < 1.5:
                 ax.title.set_fontsize(5)
         else:
             ax.axis("off")
     fig.colorbar(im, ax=axes, shrink=0.6, label="mean residual (log2)")
+    if not sel.complete:
+        fig.suptitle("Residual images" + sel.caption("residual-image spread"))
     return fig

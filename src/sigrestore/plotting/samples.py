@@ -27,6 +27,7 @@ from matplotlib.figure import Figure
 
 from sigrestore.atomic import write_figure
 from sigrestore.errors import SigrestoreError
+from sigrestore.plotting.selection import PanelCap, select_panels
 
 __all__ = [
     "correlation_heatmap",
@@ -150,20 +151,43 @@ def correlation_heatmap(expr: pd.DataFrame, groups: Mapping[str, str] | pd.Serie
     return grid.figure
 
 
-def ma_plots(
-    expr: pd.DataFrame, *, max_points: int = 20000, seed: int = 0, ncols: int = 6
-) -> Figure:
-    """MA plot of every array against the median array.
+def ma_spread(m: np.ndarray) -> np.ndarray:
+    """Per array, IQR of M plus ``|median M|``: how far an array strays from the median array."""
+    with np.errstate(invalid="ignore"):
+        q25, q50, q75 = np.nanpercentile(m, [25, 50, 75], axis=0)
+    return (q75 - q25) + np.abs(q50)
 
-    ``M = x_j - median_k(x_k)``, ``A = (x_j + median_k(x_k)) / 2``. At most
-    ``max_points`` features (a seeded subsample) are drawn per panel; the red
-    line is the running median of M over 40 bins of A (all features).
+
+def ma_plots(
+    expr: pd.DataFrame,
+    *,
+    max_points: int = 20000,
+    seed: int = 0,
+    ncols: int = 6,
+    cap: PanelCap | None = None,
+    flagged: Iterable[str] = (),
+) -> Figure:
+    """MA plots against the median array.
+
+    ``M = x_j - median_k(x_k)``, ``A = (x_j + median_k(x_k)) / 2`` (the median
+    over all arrays). At most ``max_points`` features (a seeded subsample)
+    are drawn per panel; the red line is the running median of M over 40
+    bins of A (all features).  Up to ``cap.max_arrays`` arrays (default 36)
+    every array is drawn; above it the arrays named in ``flagged`` (QC
+    outliers) and then those with the largest :func:`ma_spread`,
+    ``cap.max_arrays`` panels in all (see :mod:`sigrestore.plotting.selection`).
     """
     x = expr.to_numpy(dtype=float)
     median = np.nanmedian(x, axis=1)
     m = x - median[:, None]
     a = (x + median[:, None]) / 2
-    n_features, n_arrays = x.shape
+    n_features = x.shape[0]
+    flagged = set(map(str, flagged))
+    flags = np.array([str(c) in flagged for c in expr.columns], dtype=bool)
+    sel = select_panels(ma_spread(m), flags, cap)
+    columns = [str(c) for c in expr.columns[sel.positions]]
+    m, a = m[:, sel.positions], a[:, sel.positions]
+    n_arrays = m.shape[1]
     rng = np.random.default_rng(seed)
     shown = (
         np.sort(rng.choice(n_features, size=max_points, replace=False))
@@ -192,12 +216,14 @@ def ma_plots(
         ax.plot(centres, medians, color="tab:red", linewidth=1.2)
         ax.axhline(0.0, color="black", linewidth=0.6)
         ax.set_ylim(-lim * 1.05, lim * 1.05)
-        ax.set_title(str(expr.columns[j]), fontsize="small")
+        ax.set_title(columns[j], fontsize="small")
+        if flags[sel.positions[j]]:
+            ax.title.set_color("tab:red")  # a QC outlier
     for ax in axes[-1]:
         ax.set_xlabel("A")
     for ax in axes[:, 0]:
         ax.set_ylabel("M")
-    fig.suptitle("MA plots against the median array")
+    fig.suptitle("MA plots against the median array" + sel.caption("M spread"))
     return fig
 
 
@@ -221,13 +247,22 @@ def _binned_median(
 
 
 def sample_figures(
-    expr: pd.DataFrame, groups: Mapping[str, str] | pd.Series, *, seed: int = 0
+    expr: pd.DataFrame,
+    groups: Mapping[str, str] | pd.Series,
+    *,
+    seed: int = 0,
+    cap: PanelCap | None = None,
+    flagged: Iterable[str] = (),
 ) -> dict[str, Figure]:
-    """All three views: ``{"pca": ..., "correlation": ..., "ma_plots": ...}``."""
+    """All three views: ``{"pca": ..., "correlation": ..., "ma_plots": ...}``.
+
+    ``cap`` and ``flagged`` (QC outliers) choose the MA plots' panels above
+    ``cap.max_arrays`` arrays (see :func:`ma_plots`).
+    """
     return {
         "pca": pca_plot(expr, groups),
         "correlation": correlation_heatmap(expr, groups),
-        "ma_plots": ma_plots(expr, seed=seed),
+        "ma_plots": ma_plots(expr, seed=seed, cap=cap, flagged=flagged),
     }
 
 

@@ -157,7 +157,13 @@ def run_rma(
     sample_names
         Column names; by default file names without ``.CEL``/``.npy``/``.gz``.
     n_jobs
-        Threads for the per-array pass (reading, background, sorting).
+        Threads for the per-array pass (reading, decompression, parsing,
+        background, sorting).  Files are read by a pool of ``n_jobs`` threads,
+        so one file's decompression and parsing overlap the next one's (ISA-L
+        inflate, Arrow's CSV parser and numpy's sorts release the GIL); arrays
+        are combined in their given order, so the result is bit-identical for
+        every ``n_jobs``.  Pass the job's ``threads``.  A file that cannot be
+        read fails the run with an error naming it.
     qc
         Also fit affyPLM's default probe-level model (robust Huber fit) for
         RLE, NUSE and residual images, and compute the QC table.
@@ -205,6 +211,22 @@ def run_rma(
     raw_dens = np.empty((_qc.DENSITY_EDGES.size - 1, n))
 
     def first_pass(j: int) -> tuple[Any, ...]:
+        try:
+            return _first_pass(j)
+        except SigrestoreError:
+            raise  # the readers' and checks' messages name the file or array already
+        except Exception as exc:
+            # A worker that dies on one file (I/O error, out of memory, a bug)
+            # fails the run naming that file, not with a bare traceback.
+            where = (
+                f"{os.fspath(items[j])}" if isinstance(items[j], str | os.PathLike) else names[j]
+            )
+            raise SigrestoreError(
+                f"array {j + 1} ({where}): reading or preprocessing failed: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+
+    def _first_pass(j: int) -> tuple[Any, ...]:
         data = _load_intensity(items[j], n_cells, f"array {j + 1} ({names[j]})")
         pm = np.asarray(data[pm_index], dtype=np.float64)
         if not np.all(np.isfinite(pm)) or pm.min() <= 0:
