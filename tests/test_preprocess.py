@@ -303,3 +303,44 @@ def test_rma_result_independent_of_threads_and_block_size(layout, cell_arrays):
     tiny_blocks = rma(cell_arrays, layout, max_block_bytes=1)  # one probe set per block
     np.testing.assert_array_equal(threaded.to_numpy(), base.to_numpy())
     np.testing.assert_array_equal(tiny_blocks.to_numpy(), base.to_numpy())
+
+
+def test_rma_reads_gzipped_text_cels_in_threads_bit_identically(
+    tmp_path, layout, cell_arrays, reference
+):
+    """n_jobs reads (inflate + parse) in parallel; the result does not depend on it."""
+    from sigrestore.io import write_cel
+
+    paths = []
+    for name, x in zip(reference.columns, cell_arrays, strict=True):
+        p = tmp_path / f"{name}.CEL.gz"
+        write_cel(
+            p, CelData(str(p), "text-v3", "Test3", ROWS, COLS, x, x, np.ones(x.size, np.int32))
+        )
+        paths.append(p)
+    one = run_rma(paths, layout, n_jobs=1)
+    two = run_rma(paths, layout, n_jobs=2)
+    pd.testing.assert_frame_equal(one.expression, two.expression, check_exact=True)
+    pd.testing.assert_frame_equal(one.qc, two.qc, check_exact=True)
+
+
+def test_a_worker_that_dies_names_its_file(tmp_path, layout, cell_arrays, monkeypatch):
+    import sigrestore.io as sio
+
+    paths = []
+    for j, x in enumerate(cell_arrays[:3]):
+        p = tmp_path / f"a{j}.npy"
+        np.save(p, x)
+        paths.append(p)
+    bad = tmp_path / "broken.CEL"
+    bad.write_bytes(b"[CEL]\n")
+    real = sio.read_cel
+
+    def dying(path):
+        if str(path) == str(bad):
+            raise MemoryError("simulated")
+        return real(path)
+
+    monkeypatch.setattr(sio, "read_cel", dying)
+    with pytest.raises(SigrestoreError, match=r"array 3 \(.*broken\.CEL\).*MemoryError"):
+        run_rma([paths[0], paths[1], bad, paths[2]], layout, n_jobs=2, qc=False)

@@ -83,6 +83,7 @@ teardown() {
             tail -n 15 "$f"
         done
     fi
+    [[ -n "${ETC_CONF_OURS:-}" ]] && rm -f /etc/slurm/slurm.conf
     if [[ -z "${SLURM_TEST_KEEP:-}" ]]; then rm -rf "$W"; else echo "kept $W"; fi
     exit $rc
 }
@@ -211,6 +212,15 @@ StorageLoc=slurm_acct_db
 EOF
 chmod 600 "$W/slurmdbd.conf"
 export SLURM_CONF="$W/slurm.conf" # read by the daemons, sbatch, sacct, ... (and slurmdbd.conf next to it)
+# The executor plugin's job step (snakemake-executor-plugin-slurm-jobstep)
+# drops SLURM_CONF before its nested srun, which then finds no configuration
+# unless it is at the default path: put ours there for the test's duration
+# (never replacing a configuration that exists: that machine has a cluster).
+[[ -e /etc/slurm/slurm.conf ]] &&
+    skip "/etc/slurm/slurm.conf exists: this machine has its own SLURM set-up, not replacing it"
+mkdir -p /etc/slurm
+cp "$W/slurm.conf" /etc/slurm/slurm.conf
+ETC_CONF_OURS=1
 
 /usr/sbin/slurmdbd -D >"$W/run/slurmdbd.out" 2>&1 &
 PIDS+=($!)
@@ -261,7 +271,11 @@ export PATH="$VENV_BIN:$PATH" OPENBLAS_NUM_THREADS=1
 
 log "local run of the bundled example"
 copy_workflow "$W/local"
-(cd "$W/local" && snakemake --cores 2 >"$W/run/local.log" 2>&1) || {
+# Long commands run in the background and are waited for, so that the time
+# limit's TERM reaches the trap (and the teardown) at once.
+(cd "$W/local" && exec snakemake --cores 2 >"$W/run/local.log" 2>&1) &
+PIDS+=($!)
+wait $! || {
     tail -n 30 "$W/run/local.log"
     fail "the local run failed"
 }
@@ -286,10 +300,12 @@ EOF
 t0=$(date +%s)
 (
     cd "$W/slurm" &&
-        snakemake --profile profiles/slurm \
+        exec snakemake --profile profiles/slurm \
             --slurm-init-seconds-before-status-checks 5 --latency-wait 10 \
             all results/slurm_timelimit_probe.txt >"$W/run/slurm-snakemake.log" 2>&1
-) || {
+) &
+PIDS+=($!)
+wait $! || {
     tail -n 40 "$W/run/slurm-snakemake.log"
     fail "the SLURM run failed"
 }
