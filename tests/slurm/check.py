@@ -64,17 +64,15 @@ def main(local: Path, slurm: Path, log: Path) -> int:
     print(f"sacct: {len(jobs)} workflow jobs submitted through sbatch, end states {states}")
     timeouts = [r for r in jobs if r[2].startswith("TIMEOUT")]
     if len(timeouts) != 1:
-        problems.append(f"expected exactly one job killed for its time limit, sacct shows {timeouts}")
+        problems.append(f"expected one job killed for its time limit, sacct shows {timeouts}")
     bad = {s: n for s, n in states.items() if s not in ("COMPLETED", "TIMEOUT")}
     if bad:
         problems.append(f"jobs ended in unexpected states: {bad}")
+    # Snakemake prints a rule block for every attempt of a job.
     text = log.read_text(errors="replace")
-    if "slurm_timelimit_probe" not in text or "attempt 2" not in text.lower().replace(
-        "attempt: 2", "attempt 2"
-    ):
-        # Snakemake logs the retried job; accept either wording of the attempt.
-        if text.count("rule slurm_timelimit_probe") < 2:
-            problems.append("the snakemake log shows no retry of the time-limit probe")
+    attempts = text.count("rule slurm_timelimit_probe:")
+    if attempts < 2:
+        problems.append(f"the time-limit probe ran {attempts} time(s) in the log, expected a retry")
     print(
         f"compared {len(produced)} outputs for presence and {compared} result tables byte for "
         "byte with the local run"
