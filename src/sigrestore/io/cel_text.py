@@ -271,10 +271,12 @@ def _parse_cells_arrow(
         table = pa_csv.read_csv(
             pa.BufferReader(buf),
             read_options=pa_csv.ReadOptions(
-                # one thread: parallelism is across files (run_rma's n_jobs)
+                # 4 MB blocks parsed on Arrow's CPU pool (one pool per
+                # process, as many threads as cores, so run_rma's reader
+                # threads share it rather than multiply it)
                 column_names=names,
                 block_size=4 << 20,
-                use_threads=False,
+                use_threads=True,
             ),
             parse_options=pa_csv.ParseOptions(
                 delimiter="\t", quote_char=False, double_quote=False, ignore_empty_lines=False
