@@ -73,9 +73,12 @@ teardown() {
     for pidfile in "$W"/run/*.pid; do
         [[ -f "$pidfile" ]] && kill "$(cat "$pidfile")" 2>/dev/null
     done
-    sleep 2
     for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
-        kill -9 "${PIDS[i]}" 2>/dev/null
+        for _ in $(seq 30); do
+            kill -0 "${PIDS[i]}" 2>/dev/null || break
+            sleep 0.5
+        done
+        kill -9 "${PIDS[i]}" 2>/dev/null && wait "${PIDS[i]}" 2>/dev/null
     done
     if [[ $rc -ne 0 && -d "$W/run" ]]; then
         for f in "$W"/run/*.log; do
@@ -92,6 +95,8 @@ trap 'exit 143' TERM INT
 
 # --------------------------------------------------------------- prerequisites
 [[ $(id -u) -eq 0 ]] || skip "needs root to run the SLURM daemons (running as $(id -un))"
+[[ -e /etc/slurm/slurm.conf ]] &&
+    skip "/etc/slurm/slurm.conf exists: this machine has its own SLURM set-up, not replacing it"
 [[ -x "$VENV_BIN/snakemake" ]] || fail "no snakemake in $VENV_BIN (run make test first)"
 
 PACKAGES=(slurmctld slurmd slurmdbd slurm-client munge mariadb-server)
@@ -216,8 +221,6 @@ export SLURM_CONF="$W/slurm.conf" # read by the daemons, sbatch, sacct, ... (and
 # drops SLURM_CONF before its nested srun, which then finds no configuration
 # unless it is at the default path: put ours there for the test's duration
 # (never replacing a configuration that exists: that machine has a cluster).
-[[ -e /etc/slurm/slurm.conf ]] &&
-    skip "/etc/slurm/slurm.conf exists: this machine has its own SLURM set-up, not replacing it"
 mkdir -p /etc/slurm
 cp "$W/slurm.conf" /etc/slurm/slurm.conf
 ETC_CONF_OURS=1
