@@ -45,7 +45,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -222,17 +221,22 @@ def job_records(run: Path) -> pd.DataFrame:
     return pd.DataFrame(list(rows.values()))
 
 
-def benchmark_rss(run: Path) -> dict[str, float]:
-    """Largest max_rss (MB) per benchmark file directory/rule, from results/benchmarks."""
-    out: dict[str, float] = defaultdict(float)
-    for tsv in (run / "results" / "benchmarks").rglob("*.tsv"):
-        table = pd.read_csv(tsv, sep="\t")
-        if "max_rss" in table and not table.empty:
-            key = tsv.relative_to(run / "results" / "benchmarks").parts[0]
-            value = pd.to_numeric(table["max_rss"], errors="coerce").max()
+def benchmark_rss(run: Path, jobs: pd.DataFrame) -> dict[str, float]:
+    """Per rule, the largest ``max_rss`` (MB) of its jobs' ``benchmark:`` files.
+
+    A benchmark file is one of its job's recorded outputs, which ties it to
+    the rule without knowing the workflow's file layout.
+    """
+    out: dict[str, float] = {}
+    for rule, outputs in zip(jobs["rule"], jobs["outputs"], strict=True):
+        for name in outputs:
+            if not name.startswith("results/benchmarks/"):
+                continue
+            table = pd.read_csv(run / name, sep="\t")
+            value = pd.to_numeric(table.get("max_rss"), errors="coerce").max()
             if np.isfinite(value):
-                out[key] = max(out[key], float(value))
-    return dict(out)
+                out[rule] = max(out.get(rule, 0.0), float(value))
+    return out
 
 
 # --------------------------------------------------------------------------- R
@@ -312,14 +316,14 @@ def bench_one(n: int, args: argparse.Namespace, work: Path) -> dict:
     start = jobs["start"].min()
     matrix = jobs[jobs["outputs"].map(lambda o: "results/normalized/expression.tsv" in o)]
     to_matrix = float(matrix["end"].max() - start) if not matrix.empty else float("nan")
-    rss = benchmark_rss(run)
+    rss = benchmark_rss(run, jobs)
     per_rule = jobs.groupby("rule").agg(
         jobs=("secs", "size"), total_s=("secs", "sum"), max_s=("secs", "max")
     )
     per_rule = per_rule.sort_values("total_s", ascending=False)
     print(f"{'rule':<24}{'jobs':>6}{'sum s':>9}{'max s':>9}  benchmark max_rss")
     for rule, row in per_rule.iterrows():
-        mem = next((f"{v:,.0f} MB" for k, v in rss.items() if k in rule or rule.startswith(k)), "")
+        mem = f"{rss[rule]:,.0f} MB" if rule in rss else ""
         print(f"{rule:<24}{row['jobs']:>6}{row['total_s']:>9.1f}{row['max_s']:>9.1f}  {mem}")
     print(
         f"sigrestore workflow: {py['wall_s']:.1f} s wall, {len(jobs)} jobs, CEL to normalized "
