@@ -221,18 +221,23 @@ def job_records(run: Path) -> pd.DataFrame:
     return pd.DataFrame(list(rows.values()))
 
 
-def benchmark_rss(run: Path, jobs: pd.DataFrame) -> dict[str, float]:
+def benchmark_rss(run: Path, log: Path) -> dict[str, float]:
     """Per rule, the largest ``max_rss`` (MB) of its jobs' ``benchmark:`` files.
 
-    A benchmark file is one of its job's recorded outputs, which ties it to
-    the rule without knowing the workflow's file layout.
+    Snakemake's log names each job's rule and benchmark file, which ties the
+    file to the rule without knowing the workflow's file layout.
     """
     out: dict[str, float] = {}
-    for rule, outputs in zip(jobs["rule"], jobs["outputs"], strict=True):
-        for name in outputs:
-            if not name.startswith("results/benchmarks/"):
+    rule = None
+    for line in log.read_text(errors="replace").splitlines():
+        head = line.strip()
+        if head.endswith(":") and head.split()[0] in ("rule", "localrule"):
+            rule = head.split()[1].rstrip(":")
+        elif head.startswith("benchmark:") and rule is not None:
+            path = run / head.split(":", 1)[1].strip()
+            if not path.is_file():
                 continue
-            table = pd.read_csv(run / name, sep="\t")
+            table = pd.read_csv(path, sep="\t")
             value = pd.to_numeric(table.get("max_rss"), errors="coerce").max()
             if np.isfinite(value):
                 out[rule] = max(out.get(rule, 0.0), float(value))
@@ -316,7 +321,7 @@ def bench_one(n: int, args: argparse.Namespace, work: Path) -> dict:
     start = jobs["start"].min()
     matrix = jobs[jobs["outputs"].map(lambda o: "results/normalized/expression.tsv" in o)]
     to_matrix = float(matrix["end"].max() - start) if not matrix.empty else float("nan")
-    rss = benchmark_rss(run, jobs)
+    rss = benchmark_rss(run, run / "snakemake.out")
     per_rule = jobs.groupby("rule").agg(
         jobs=("secs", "size"), total_s=("secs", "sum"), max_s=("secs", "max")
     )
@@ -372,6 +377,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--keep", action="store_true", help="keep the workflow runs' directories")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = parser.parse_args(argv)
+    sizes = [int(n) for n in args.arrays.split(",")]
+    if min(sizes) < 16:
+        parser.error("--arrays: at least 16 (8 groups x 2 replicates: limma needs residual df)")
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     work = args.workdir or Path(tempfile.mkdtemp(prefix="sigrestore-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -379,7 +387,7 @@ def main(argv: list[str] | None = None) -> None:
         f"python {' '.join(sys.argv)}\nworkdir {work}; {psutil.cpu_count()} CPUs, load "
         f"{os.getloadavg()[0]:.1f}"
     )
-    results = [bench_one(int(n), args, work) for n in args.arrays.split(",")]
+    results = [bench_one(n, args, work) for n in sizes]
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, default=float))
 
