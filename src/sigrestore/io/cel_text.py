@@ -271,12 +271,10 @@ def _parse_cells_arrow(
         table = pa_csv.read_csv(
             pa.BufferReader(buf),
             read_options=pa_csv.ReadOptions(
-                # 4 MB blocks parsed on Arrow's CPU pool (one pool per
-                # process, as many threads as cores, so run_rma's reader
-                # threads share it rather than multiply it)
+                # One thread: the parallelism is across files (run_rma's n_jobs).
                 column_names=names,
                 block_size=4 << 20,
-                use_threads=True,
+                use_threads=False,
             ),
             parse_options=pa_csv.ParseOptions(
                 delimiter="\t", quote_char=False, double_quote=False, ignore_empty_lines=False
