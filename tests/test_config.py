@@ -538,3 +538,48 @@ def test_expression_filter_errors_name_the_key(dataset, options, message):
     config["differential_expression"] = {"filter": {"enabled": True, **options}}
     with pytest.raises(ConfigError, match=message):
         _load(tmp_path, config)
+
+
+# --------------------------------------------------------------------------- regressions (issue 11)
+
+
+@pytest.mark.parametrize("expression", ["res_drug * res_veh", "res_drug / res_veh"])
+def test_nonlinear_contrast_fails_at_validation_not_in_the_job(dataset, expression):
+    """config.py's own parser accepted products and quotients of groups that the DE
+    step's parser rejects; the config check now uses the DE step's grammar."""
+    tmp_path, config = dataset
+    config = copy.deepcopy(config)
+    config["contrasts"]["drug_res"] = expression
+    with pytest.raises(ConfigError, match=r"contrasts\.drug_res: contrast 'drug_res'.*not linear"):
+        _load(tmp_path, config)
+
+
+def test_gzipped_cdf_without_gz_suffix_passes_the_chip_check(dataset):
+    """The chip check detected gzip by suffix while the reader uses magic bytes: a
+    gzipped ASCII CDF named .CDF failed with a false chip-type mismatch."""
+    import gzip
+
+    tmp_path, config = dataset
+    cdf = tmp_path / "raw" / "TinyChip.CDF"
+    cdf.write_bytes(gzip.compress(cdf.read_bytes()))
+    exp = _load(tmp_path, config)
+    assert len(exp.samples) == 8
+
+
+def test_cdf_chip_type_follows_the_readers(tmp_path):
+    """Chip type of ASCII and XDA CDFs, plain or gzipped, is the reader's: the [Chip]
+    name of an ASCII CDF, the file name of an XDA CDF of a version that stores none."""
+    import gzip
+
+    from sigrestore.config import cdf_chip_type
+    from sigrestore.io import read_cdf
+
+    layout = make_layout(6, probes_per_set=2, chip_type="Chip-A_1", seed=0)
+    for fmt in ("ascii", "xda"):
+        path = tmp_path / f"renamed.{fmt}.cdf"
+        write_cdf(path, layout, format=fmt)
+        zipped = tmp_path / f"zipped.{fmt}.CDF"
+        zipped.write_bytes(gzip.compress(path.read_bytes()))
+        for p, stem in ((path, "renamed"), (zipped, "zipped")):
+            expected = "Chip-A_1" if fmt == "ascii" else stem
+            assert cdf_chip_type(p) == read_cdf(p).chip_type == expected

@@ -3,7 +3,6 @@ contrasts, the comparisons, the filter, the input files and the chip type."""
 
 from __future__ import annotations
 
-import ast
 import math
 import os
 import re
@@ -15,7 +14,7 @@ import pandas as pd
 
 from sigrestore.config.reading import _row
 from sigrestore.config.settings import annotation_given, comparison_level, comparison_spec
-from sigrestore.errors import ConfigError, FormatError
+from sigrestore.errors import ConfigError, DesignError, FormatError
 
 
 def _design_groups(samples: pd.DataFrame, factors: list[str], covariates: list[str]) -> pd.Series:
@@ -28,7 +27,6 @@ def _design_groups(samples: pd.DataFrame, factors: list[str], covariates: list[s
     ``_``, made identifiers), so contrasts see exactly the names limma fits.
     """
     from sigrestore.diffexp import build_design
-    from sigrestore.errors import DesignError
 
     try:
         design = build_design(samples, factors=factors, covariates=covariates)
@@ -38,31 +36,18 @@ def _design_groups(samples: pd.DataFrame, factors: list[str], covariates: list[s
 
 
 def contrast_terms(name: str, expression: str) -> set[str]:
-    """The group names an expression uses; ConfigError if it is not linear arithmetic.
+    """The group names an expression uses; ConfigError if the DE step would reject it.
 
-    Allowed: group names, numbers, ``+ - * /`` and parentheses.
+    The grammar is the DE step's own (:func:`sigrestore.diffexp.contrast_groups`:
+    group names, numbers, ``+ - * /``, parentheses, linear), so an expression
+    passing here never fails later for its form.
     """
-    where = f"contrast {name!r} ({expression!r})"
+    from sigrestore.diffexp import contrast_groups
+
     try:
-        tree = ast.parse(expression.strip(), mode="eval")
-    except SyntaxError:
-        raise ConfigError(f"{where}: not a valid expression over group names") from None
-    names: set[str] = set()
-    allowed_ops = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.UAdd, ast.USub)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            names.add(node.id)
-        elif isinstance(node, ast.Constant):
-            if not isinstance(node.value, int | float) or isinstance(node.value, bool):
-                raise ConfigError(f"{where}: constant {node.value!r} is not a number")
-        elif isinstance(node, ast.BinOp | ast.UnaryOp):
-            if not isinstance(node.op, allowed_ops):
-                raise ConfigError(f"{where}: only + - * / are allowed")
-        elif not isinstance(node, ast.Expression | ast.operator | ast.unaryop | ast.Load):
-            raise ConfigError(f"{where}: {type(node).__name__} is not allowed in a contrast")
-    if not names:
-        raise ConfigError(f"{where}: names no group")
-    return names
+        return contrast_groups(name, expression)
+    except DesignError as exc:
+        raise ConfigError(f"config key contrasts.{name}: {exc}") from None
 
 
 # --------------------------------------------------------------------------- checks
@@ -293,25 +278,15 @@ def _norm_chip(name: str) -> str:
 
 
 def cdf_chip_type(path: str | os.PathLike[str]) -> str:
-    """The chip type a CDF describes.
+    """The chip type a CDF describes (:func:`sigrestore.io.cdf.read_cdf_chip_type`).
 
-    The ``[Chip] Name=`` of an ASCII CDF; binary XDA CDFs carry no name, so
-    (as makecdfenv does) the file name without ``.CDF``/``.gz`` is used.
+    The readers' own rules: gzip detected from the content, ``[Chip] Name=``
+    of an ASCII CDF, the stored chip type of an XDA version-4 CDF, the file
+    name for XDA versions 1-3 (which store none).
     """
-    import gzip
+    from sigrestore.io.cdf import read_cdf_chip_type
 
-    p = Path(path)
-    opener = gzip.open if p.name.lower().endswith(".gz") else open
     try:
-        with opener(p, "rb") as fh:
-            head = fh.read(4096)
-    except (OSError, EOFError) as exc:
-        raise ConfigError(f"platform.cdf {p}: cannot be read ({exc})") from None
-    if head.startswith(b"[CDF]"):
-        text = head.decode("latin-1")
-        section = text.split("[Chip]", 1)
-        if len(section) == 2:
-            match = re.search(r"^Name=(.*)$", section[1], flags=re.MULTILINE)
-            if match and match.group(1).strip():
-                return match.group(1).strip()
-    return re.sub(r"\.cdf(\.gz)?$", "", p.name, flags=re.IGNORECASE)
+        return read_cdf_chip_type(path)
+    except FormatError as exc:
+        raise ConfigError(f"platform.cdf {path}: cannot be read ({exc})") from None

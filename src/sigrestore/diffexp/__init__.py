@@ -8,7 +8,7 @@ empirical-Bayes moderation, TREAT and the moderated F (:func:`fit_contrasts`,
 bootstrap.
 """
 
-from sigrestore.diffexp.contrasts import make_contrasts
+from sigrestore.diffexp.contrasts import contrast_groups, make_contrasts
 from sigrestore.diffexp.design import Design, build_design, sanitize_name
 from sigrestore.diffexp.dupcor import duplicate_correlation
 from sigrestore.diffexp.filtering import filter_expressed
@@ -19,6 +19,7 @@ __all__ = [
     "Design",
     "bh_adjust",
     "build_design",
+    "contrast_groups",
     "differential_expression",
     "duplicate_correlation",
     "filter_expressed",
