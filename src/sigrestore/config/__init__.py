@@ -33,15 +33,18 @@ from sigrestore.config.checks import cdf_chip_type, check_config, contrast_terms
 from sigrestore.config.reading import read_config, read_sample_sheet, resolve_paths
 from sigrestore.config.schema import SCHEMA_DIR_ENV, apply_schema, load_schema, schema_dir
 from sigrestore.config.settings import (
+    Settings,
     annotation_given,
     comparison_dict,
     comparison_level,
     comparison_spec,
+    resolve_settings,
 )
 
 __all__ = [
     "SCHEMA_DIR_ENV",
     "Experiment",
+    "Settings",
     "annotation_given",
     "apply_schema",
     "cdf_chip_type",
@@ -55,6 +58,7 @@ __all__ = [
     "read_config",
     "read_sample_sheet",
     "resolve_paths",
+    "resolve_settings",
     "schema_dir",
 ]
 
@@ -71,10 +75,14 @@ class Experiment:
         The sample sheet, one row per array, indexed like the file (0-based),
         with an extra ``path`` column (the file resolved against the sheet's
         directory) and ``group`` (the factor levels joined by ``_``).
+    settings
+        The typed settings :func:`check_config` resolved (``settings.samples``
+        is ``samples``).
     """
 
     config: dict[str, Any]
     samples: pd.DataFrame
+    settings: Settings | None = None
 
 
 def load_config(
@@ -95,7 +103,7 @@ def load_config(
     base = Path(workdir) if workdir is not None else Path.cwd()
     config = resolve_paths(config, base)
     samples = read_sample_sheet(config["samples"])
-    samples = check_config(
+    settings = check_config(
         config, samples, pending=pending, check_files=check_files, check_chip=check_chip
     )
-    return Experiment(config=config, samples=samples)
+    return Experiment(config=config, samples=settings.samples, settings=settings)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -13,8 +12,17 @@ from typing import Any
 import pandas as pd
 
 from sigrestore.config.reading import _row
-from sigrestore.config.settings import annotation_given, comparison_level, comparison_spec
+from sigrestore.config.settings import (
+    DEFAULT_SEED,
+    Settings,
+    annotation_given,
+    comparison_level,
+    comparison_spec,
+    resolve_settings,
+    source_settings,
+)
 from sigrestore.errors import ConfigError, DesignError, FormatError
+from sigrestore.sources import source_module
 
 
 def _design_groups(samples: pd.DataFrame, factors: list[str], covariates: list[str]) -> pd.Series:
@@ -60,8 +68,11 @@ def check_config(
     pending: Iterable[str | os.PathLike[str]] = (),
     check_files: bool = True,
     check_chip: bool = True,
-) -> pd.DataFrame:
-    """Run every check a schema cannot express; return the sheet with a ``group`` column.
+) -> Settings:
+    """Run every check a schema cannot express; return the config's typed settings.
+
+    The returned :class:`~sigrestore.config.settings.Settings` holds the sheet
+    with a ``group`` column (``.samples``) and every section resolved once.
 
     Parameters
     ----------
@@ -75,7 +86,8 @@ def check_config(
     check_files
         Check that every input file exists and is readable.
     check_chip
-        Read the CEL headers and the CDF and check they share one chip type.
+        Run the source's own input checks (Affymetrix: the CEL headers and the
+        CDF share one chip type).
     """
     pending_set = {os.path.normpath(os.path.abspath(p)) for p in pending}
 
@@ -83,6 +95,7 @@ def check_config(
         return os.path.normpath(os.path.abspath(path)) in pending_set
 
     samples = samples.copy()
+    seed = config.get("seed", DEFAULT_SEED)
     _check_unique(samples)
     design = config.get("design", {})
     factors = list(design.get("factors", []))
@@ -137,24 +150,25 @@ def check_config(
                     f" ({sorted(contrasts)})"
                 )
         _check_level(config, comp, i)
-        comparison_spec(comp, seed=config.get("seed", 0), has_annotation=annotation_given(config))
+        spec = comparison_spec(comp, seed=seed, has_annotation=annotation_given(config))
         # The pipeline's tables test against differential_expression.treat_lfc;
         # a TREAT signature needs them to test against the comparison's lfc.
         treat_lfc = config.get("differential_expression", {}).get("treat_lfc", 0)
-        if comp.get("method") == "treat" and treat_lfc != comp.get("lfc"):
+        if spec.signature.method == "treat" and treat_lfc != spec.signature.lfc:
             raise ConfigError(
                 f"config key comparisons[{i}].method (comparison {comp.get('name')!r}): 'treat'"
-                f" needs differential_expression.treat_lfc equal to its lfc ({comp.get('lfc')}),"
-                f" got {treat_lfc}"
+                f" needs differential_expression.treat_lfc equal to its lfc"
+                f" ({spec.signature.lfc}), got {treat_lfc}"
             )
 
     _check_filter(config, samples)
-    platform = config.get("platform", {})
+    kind, source = source_settings(config, samples)
+    module = source_module(kind)
     if check_files:
-        _check_files(config, samples, is_pending)
+        _check_files(config, module.input_files(source, samples), is_pending)
     if check_chip:
-        _check_chip_types(platform["cdf"], samples, is_pending)
-    return samples
+        module.check_inputs(source, samples, is_pending=is_pending)
+    return resolve_settings(config, samples)
 
 
 def _check_level(config: Mapping[str, Any], comp: Mapping[str, Any], i: int) -> None:
@@ -216,15 +230,9 @@ def _base_name(file: str) -> str:
     return name[:-3] if name.lower().endswith(".gz") else name
 
 
-def _check_files(config: Mapping[str, Any], samples: pd.DataFrame, is_pending) -> None:
-    wanted: list[tuple[str, str]] = [("platform.cdf", config["platform"]["cdf"])]
-    if config["platform"].get("annotation"):
-        wanted.append(("platform.annotation", config["platform"]["annotation"]))
+def _check_files(config: Mapping[str, Any], files: list[tuple[str, str]], is_pending) -> None:
+    wanted = list(files)
     wanted += [(f"gene_sets[{i}]", p) for i, p in enumerate(config.get("gene_sets", []))]
-    wanted += [
-        (f"sample sheet {_row(i)} (sample {s!r})", p)
-        for i, (s, p) in enumerate(zip(samples["sample"], samples["path"], strict=True))
-    ]
     problems = []
     for where, path in wanted:
         if is_pending(path):
@@ -239,42 +247,6 @@ def _check_files(config: Mapping[str, Any], samples: pd.DataFrame, is_pending) -
         raise ConfigError(
             f"{len(problems)} input file(s) missing or unreadable:\n" + "\n".join(problems)
         )
-
-
-def _check_chip_types(cdf_path: str, samples: pd.DataFrame, is_pending) -> None:
-    from sigrestore.io import read_cel_header
-
-    present = [
-        (i, s, p)
-        for i, (s, p) in enumerate(zip(samples["sample"], samples["path"], strict=True))
-        if not is_pending(p)
-    ]
-    if not present:
-        return
-    chips: dict[str, list[str]] = {}
-    for i, sample, path in present:
-        try:
-            header = read_cel_header(path)
-        except FormatError as exc:
-            raise ConfigError(f"sample sheet {_row(i)} (sample {sample!r}): {exc}") from None
-        chips.setdefault(str(header["chip_type"]), []).append(f"{sample} ({path})")
-    if len(chips) > 1:
-        detail = "; ".join(f"{chip}: {', '.join(files[:5])}" for chip, files in chips.items())
-        raise ConfigError(f"CEL files are of more than one chip type: {detail}")
-    (chip,) = chips
-    if is_pending(cdf_path):
-        return
-    cdf_chip = cdf_chip_type(cdf_path)
-    if _norm_chip(cdf_chip) != _norm_chip(chip):
-        raise ConfigError(
-            f"platform.cdf {cdf_path} is for chip type {cdf_chip!r} but the CEL files are {chip!r}"
-        )
-
-
-def _norm_chip(name: str) -> str:
-    # affy compares cleaned names: case, "-" / "_" and ".CDF" do not matter.
-    name = re.sub(r"\.cdf(\.gz)?$", "", name.strip(), flags=re.IGNORECASE)
-    return re.sub(r"[-_ ]", "", name).lower()
 
 
 def cdf_chip_type(path: str | os.PathLike[str]) -> str:
