@@ -157,7 +157,7 @@ def test_dry_run_of_a_fresh_clone(tmp_path):
     work = copy_workflow(tmp_path / "wf")
     proc = snakemake(work, "-n", "--cores", "2")
     assert "simulate_example" in proc.stdout
-    assert "read_cel" in proc.stdout
+    assert "rma" in proc.stdout
     assert not (work / "results").exists()
 
 
@@ -469,5 +469,5 @@ def test_real_data_config_never_triggers_the_example_rule(example_run, tmp_path)
     proc = snakemake(
         work, "-n", "--cores", "1", "--configfile", str(tmp_path / "real.yaml"), "--forceall"
     )
-    assert "read_cel" in proc.stdout
+    assert "rma" in proc.stdout
     assert "simulate_example" not in proc.stdout

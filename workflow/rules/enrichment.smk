@@ -21,7 +21,6 @@ rule enrichment:
     threads: 1
     params:
         contrasts=CONTRASTS,
-        seed=config["seed"],
-        options=config["enrichment"],
+        settings=SETTINGS.enrichment,
     script:
         "../scripts/enrichment.py"
