@@ -8,6 +8,7 @@
 rule diffexp:
     input:
         probesets=rules.probeset_matrix.output.matrix,
+        filtered=rules.probeset_matrix.output.summary,
         genes=GENE_MATRIX,
         features=FEATURE_ANNOTATION,
     output:

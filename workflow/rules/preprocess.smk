@@ -58,6 +58,7 @@ rule probeset_matrix:
         expression=rules.rma.output.parquet,
     output:
         matrix=ensure("results/normalized/probeset.parquet", non_empty=True),
+        summary="results/normalized/probeset.filter.tsv",
     log:
         "logs/preprocess/probeset_matrix.log",
     conda:

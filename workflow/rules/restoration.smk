@@ -11,6 +11,7 @@ rule restoration:
     input:
         tables=comparison_tables,
         matrix=comparison_matrix,
+        filtered=rules.probeset_matrix.output.summary,
     output:
         **reported_figures(
             "results/restoration/{comparison}",

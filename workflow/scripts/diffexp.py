@@ -9,6 +9,8 @@ matplotlib.use("Agg")
 import pandas as pd
 
 from sigrestore.atomic import write_tsv
+from sigrestore.diffexp import FilterSummary
+from sigrestore.diffexp.filtering import filter_message
 from sigrestore.pipeline import LevelMatrices, fit_contrast_tables
 from sigrestore.plotting.diffexp import ma_plot, volcano_plot
 from sigrestore.plotting.save import save_figure
@@ -31,6 +33,8 @@ tables = fit_contrast_tables(
     contrasts=snakemake.params.contrasts,
     features=pd.read_parquet(inputs.features[0]) if inputs.features else None,
 )
+# The filter ran once (probeset_matrix); its effect goes to this job's log too.
+print(filter_message(FilterSummary.from_frame(pd.read_csv(inputs.filtered, sep="\t"))))
 print(f"{len(tables.probesets)} probe sets tested")
 if tables.genes is not None:
     print(f"{len(tables.genes)} genes tested (gene-level table)")

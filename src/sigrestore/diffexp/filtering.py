@@ -22,7 +22,14 @@ import pandas as pd
 
 from sigrestore.errors import ConfigError
 
-__all__ = ["ExpressionFilter", "FilterSummary", "filter_expressed", "filter_probe_sets"]
+__all__ = [
+    "ExpressionFilter",
+    "FilterSummary",
+    "filter_expressed",
+    "filter_message",
+    "filter_probe_sets",
+    "filter_table",
+]
 
 
 def filter_expressed(expr: pd.DataFrame, *, min_expr: float, min_samples: int) -> pd.DataFrame:
@@ -125,6 +132,44 @@ class FilterSummary:
             f" kept {self.n_kept} with log2 expression >= {self.min_expr:g} on at least"
             f" {self.min_samples} arrays for the fit"
         )
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row (the workflow's ``results/normalized/probeset.filter.tsv``)."""
+        return pd.DataFrame(
+            [[self.n_input, self.n_removed, self.min_expr, self.min_samples]],
+            columns=list(SUMMARY_COLUMNS),
+        )
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame) -> FilterSummary | None:
+        """The inverse of :meth:`to_frame`; None for a table without rows (filter off)."""
+        if frame.empty:
+            return None
+        row = frame.iloc[0]
+        return cls(
+            n_input=int(row["n_input"]),
+            n_removed=int(row["n_removed"]),
+            min_expr=float(row["min_expr"]),
+            min_samples=int(row["min_samples"]),
+        )
+
+
+#: Columns of a filter summary table.
+SUMMARY_COLUMNS = ("n_input", "n_removed", "min_expr", "min_samples")
+
+
+def filter_table(summary: FilterSummary | None) -> pd.DataFrame:
+    """The summary as a table: one row, or no rows when the filter is off."""
+    return summary.to_frame() if summary is not None else pd.DataFrame(columns=SUMMARY_COLUMNS)
+
+
+#: What the job logs say when the filter is off.
+FILTER_OFF = "expression filter: off (differential_expression.filter.enabled)"
+
+
+def filter_message(summary: FilterSummary | None) -> str:
+    """The log line of a filter summary (or of the filter being off)."""
+    return FILTER_OFF if summary is None else str(summary)
 
 
 def filter_probe_sets(
