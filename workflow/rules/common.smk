@@ -65,6 +65,16 @@ wildcard_constraints:
     fmt="png|svg",
 
 
+def fingerprint(*settings):
+    """The typed settings a rule passes, as text for Snakemake's params trigger.
+
+    Snakemake records only builtin-typed params to decide reruns; the settings
+    objects themselves are not recorded, so each rule also passes this repr
+    (a changed setting reruns the job).
+    """
+    return repr(settings)
+
+
 def annotation_input(wildcards):
     """The annotation file, or nothing when the config gives none."""
     return SOURCE.annotation if HAS_ANNOTATION else []

@@ -45,6 +45,7 @@ rule diffexp:
     params:
         samples=SHEET,
         de=SETTINGS.de,
+        fingerprint=fingerprint(SETTINGS.de),
         contrasts=lambda wildcards: {
             wildcards.contrast: SETTINGS.contrasts[wildcards.contrast]
         },

@@ -22,5 +22,6 @@ rule enrichment:
     params:
         contrasts=CONTRASTS,
         settings=SETTINGS.enrichment,
+        fingerprint=fingerprint(SETTINGS.enrichment),
     script:
         "../scripts/enrichment.py"

@@ -49,6 +49,7 @@ rule rma:
     params:
         samples=SAMPLES.reset_index(drop=True),
         source=SOURCE,
+        fingerprint=fingerprint(SOURCE),
     script:
         "../scripts/rma.py"
 
@@ -66,6 +67,7 @@ rule probeset_matrix:
     params:
         samples=SHEET,
         de=SETTINGS.de,
+        fingerprint=fingerprint(SETTINGS.de),
     script:
         "../scripts/probeset_matrix.py"
 

@@ -54,6 +54,9 @@ rule restoration:
         spec=lambda wildcards: SETTINGS.comparison(wildcards.comparison),
         samples=SHEET,
         de=SETTINGS.de,
+        fingerprint=lambda wildcards: fingerprint(
+            SETTINGS.comparison(wildcards.comparison), SETTINGS.de
+        ),
         contrasts=SETTINGS.contrasts,
     script:
         "../scripts/restoration.py"
