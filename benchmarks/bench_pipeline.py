@@ -303,8 +303,12 @@ def _mb(n: float) -> str:
     return f"{n / 2**20:,.0f} MB"
 
 
+def _load() -> str:
+    return "/".join(f"{x:.1f}" for x in os.getloadavg()) + " (1/5/15 min)"
+
+
 def bench_one(n: int, args: argparse.Namespace, work: Path) -> dict:
-    print(f"\n=== {n} arrays ({args.format}) ===", flush=True)
+    print(f"\n=== {n} arrays ({args.format}); load average {_load()} ===", flush=True)
     t0 = time.perf_counter()
     info = write_study(work / f"study_{n}_{args.format}", n, args.format)
     print(
@@ -333,7 +337,7 @@ def bench_one(n: int, args: argparse.Namespace, work: Path) -> dict:
     print(
         f"sigrestore workflow: {py['wall_s']:.1f} s wall, {len(jobs)} jobs, CEL to normalized "
         f"matrix {to_matrix:.1f} s; peak RSS {_mb(py['tree_peak'])} (process tree), "
-        f"{_mb(py['process_peak'])} (largest process)",
+        f"{_mb(py['process_peak'])} (largest process); load average now {_load()}",
         flush=True,
     )
     result = {

@@ -177,3 +177,9 @@ def test_config_seed_fallback_is_the_schema_default():
     from sigrestore.config.settings import DEFAULT_SEED
 
     assert _schema()["seed"]["default"] == DEFAULT_SEED
+
+
+def test_qc_panel_cap_default_equals_the_schema():
+    from sigrestore.plotting.selection import PanelCap
+
+    _same_defaults(PanelCap, _schema()["qc"]["properties"])

@@ -639,3 +639,29 @@ def test_data_block_selects_the_source_and_overrides_platform(dataset):
     config["data"] = {"source": "nanostring"}
     with pytest.raises(ConfigError, match=r"data\.source"):
         _load(tmp_path, config)
+
+
+# --------------------------------------------------------------------------- QC panel cap
+
+
+def test_qc_panel_cap_is_typed_from_the_config(dataset):
+    from sigrestore.plotting.selection import PanelCap
+
+    tmp_path, config = dataset
+    full = read_config_from(tmp_path, config)
+    samples = read_sample_sheet(tmp_path / "config" / "samples.tsv")
+    checked = check_config(full, samples, check_files=False, check_chip=False)
+    assert checked.qc == PanelCap()  # the schema default
+    full = read_config_from(tmp_path, {**config, "qc": {"max_panels": 12}})
+    checked = check_config(full, samples, check_files=False, check_chip=False)
+    assert checked.qc == PanelCap(max_panels=12)
+
+
+@pytest.mark.parametrize(
+    ("qc", "message"),
+    [({"max_panels": 0}, "qc.max_panels"), ({"max_panel": 12}, "Additional properties")],
+)
+def test_qc_panel_cap_errors_name_the_key(dataset, qc, message):
+    tmp_path, config = dataset
+    with pytest.raises(ConfigError, match=message):
+        _load(tmp_path, {**config, "qc": qc})

@@ -43,7 +43,7 @@ def test_nan_scores_come_last() -> None:
 
 @pytest.mark.parametrize("bad", [0, -1, 2.5, True, "3"])
 def test_cap_must_be_a_positive_integer(bad) -> None:
-    with pytest.raises(ConfigError, match="max_arrays"):
+    with pytest.raises(ConfigError, match="max_panels"):
         PanelCap(bad)
 
 

@@ -62,6 +62,8 @@ rule probeset_matrix:
         summary="results/normalized/probeset.filter.tsv",
     log:
         "logs/preprocess/probeset_matrix.log",
+    benchmark:
+        "results/benchmarks/preprocess/probeset_matrix.tsv"
     conda:
         CONDA_ENV
     params:
@@ -80,6 +82,8 @@ rule gene_matrix:
         matrix=ensure("results/normalized/gene.parquet", non_empty=True),
     log:
         "logs/preprocess/gene_matrix.log",
+    benchmark:
+        "results/benchmarks/preprocess/gene_matrix.tsv"
     conda:
         CONDA_ENV
     params:

@@ -1,6 +1,7 @@
 # Array-quality figures: raw and normalized distributions, RLE, NUSE, residual
 # pseudo-images (from RMA's QC data), and the sample-level views (PCA,
-# sample-correlation heatmap, MA plots against the median array).
+# sample-correlation heatmap, MA plots against the median array). Per-array
+# panels are capped at qc.max_panels arrays (QC outliers first).
 
 
 rule qc_figures:
@@ -19,6 +20,9 @@ rule qc_figures:
         "results/benchmarks/qc/qc_figures.tsv"
     conda:
         CONDA_ENV
+    params:
+        cap=SETTINGS.qc,
+        fingerprint=fingerprint(SETTINGS.qc),
     script:
         "../scripts/qc_figures.py"
 
@@ -26,6 +30,7 @@ rule qc_figures:
 rule sample_figures:
     input:
         expression=rules.rma.output.parquet,
+        quality=rules.rma.output.quality,
     output:
         **reported_figures(
             "results/qc",
@@ -35,9 +40,13 @@ rule sample_figures:
         ),
     log:
         "logs/qc/sample_figures.log",
+    benchmark:
+        "results/benchmarks/qc/sample_figures.tsv"
     conda:
         CONDA_ENV
     params:
         groups=SAMPLES["group"].to_dict(),
+        cap=SETTINGS.qc,
+        fingerprint=fingerprint(SETTINGS.qc),
     script:
         "../scripts/sample_figures.py"

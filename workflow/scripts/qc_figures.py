@@ -22,7 +22,7 @@ figures = {
     "normalized_density": lambda: qc.intensity_densities(result, stage="normalized"),
     "rle": lambda: qc.rle_boxplots(result),
     "nuse": lambda: qc.nuse_boxplots(result),
-    "residual_images": lambda: qc.residual_images(result),
+    "residual_images": lambda: qc.residual_images(result, cap=snakemake.params.cap),
 }
 for name, make in figures.items():
     save_figure(make(), [snakemake.output[f"{name}_png"], snakemake.output[f"{name}_svg"]])

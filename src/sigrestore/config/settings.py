@@ -50,6 +50,8 @@ class Settings:
         GMT files.
     seed : int
         The config's seed.
+    qc : PanelCap
+        The cap on per-array panels in the QC figures (``qc.max_panels``).
     """
 
     samples: pd.DataFrame
@@ -61,6 +63,7 @@ class Settings:
     enrichment: Any
     gene_sets: tuple[str, ...]
     seed: int
+    qc: Any = None
 
     @property
     def has_annotation(self) -> bool:
@@ -144,7 +147,16 @@ def resolve_settings(config: Mapping[str, Any], samples: pd.DataFrame) -> Settin
         enrichment=enrichment_settings(config),
         gene_sets=tuple(config.get("gene_sets", [])),
         seed=seed,
+        qc=qc_settings(config),
     )
+
+
+def qc_settings(config: Mapping[str, Any]):
+    """The :class:`~sigrestore.plotting.selection.PanelCap` of the ``qc`` section."""
+    # selection imports numpy only (not matplotlib): cheap at workflow parse time.
+    from sigrestore.plotting.selection import PanelCap
+
+    return PanelCap(**dict(config.get("qc", {}) or {}))
 
 
 def comparison_spec(entry: Mapping[str, Any], *, seed: int, has_annotation: bool = False):

@@ -6,36 +6,42 @@ empirical-Bayes moderation, TREAT and the moderated F (:func:`fit_contrasts`,
 :class:`DEFit`; optional per-array precision ``weights=``), and the one-call
 :func:`differential_expression` used by the pipeline and the restoration
 bootstrap.
+
+The names are imported on first use: the config layer needs only the
+settings classes (:class:`DESettings`, :class:`ExpressionFilter`), and every
+workflow job resolves the config at parse time, so importing this package
+must not load pylimma, scipy and statsmodels (over a second per job).
 """
 
-from sigrestore.diffexp.contrasts import contrast_groups, make_contrasts
-from sigrestore.diffexp.design import Design, build_design, sanitize_name
-from sigrestore.diffexp.dupcor import duplicate_correlation
-from sigrestore.diffexp.filtering import (
-    ExpressionFilter,
-    FilterSummary,
-    filter_expressed,
-    filter_probe_sets,
-)
-from sigrestore.diffexp.fit import DEFit, bh_adjust, differential_expression, fit_contrasts
-from sigrestore.diffexp.options import DESettings, DesignSpec, LimmaOptions
+from __future__ import annotations
 
-__all__ = [
-    "DEFit",
-    "DESettings",
-    "Design",
-    "DesignSpec",
-    "ExpressionFilter",
-    "FilterSummary",
-    "LimmaOptions",
-    "bh_adjust",
-    "build_design",
-    "contrast_groups",
-    "differential_expression",
-    "duplicate_correlation",
-    "filter_expressed",
-    "filter_probe_sets",
-    "fit_contrasts",
-    "make_contrasts",
-    "sanitize_name",
-]
+import importlib
+
+#: Exported name -> submodule that defines it.
+_EXPORTS = {
+    "contrast_groups": "contrasts",
+    "make_contrasts": "contrasts",
+    "Design": "design",
+    "build_design": "design",
+    "sanitize_name": "design",
+    "duplicate_correlation": "dupcor",
+    "ExpressionFilter": "filtering",
+    "FilterSummary": "filtering",
+    "filter_expressed": "filtering",
+    "filter_probe_sets": "filtering",
+    "DEFit": "fit",
+    "bh_adjust": "fit",
+    "differential_expression": "fit",
+    "fit_contrasts": "fit",
+    "DESettings": "options",
+    "DesignSpec": "options",
+    "LimmaOptions": "options",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,29 +1,34 @@
 """Figures from the package's result objects (matplotlib, Agg backend).
 
 Every function returns a :class:`matplotlib.figure.Figure`; saving is the
-caller's job (see :func:`sigrestore.atomic.write_figure`).
+caller's job (see :func:`sigrestore.plotting.save.save_figure`).
+
+The names below are imported on first use: ``sigrestore.plotting.selection``
+(the QC panel cap, part of the typed settings every workflow job resolves at
+parse time) must not pull in matplotlib (about 2 s per job).
 """
 
 from __future__ import annotations
 
-from .qc import (
-    intensity_boxplots,
-    intensity_densities,
-    nuse_boxplots,
-    residual_image,
-    residual_images,
-    rle_boxplots,
-)
-from .selection import PanelCap, PanelSelection, select_panels
+import importlib
 
-__all__ = [
-    "PanelCap",
-    "PanelSelection",
-    "intensity_boxplots",
-    "intensity_densities",
-    "nuse_boxplots",
-    "residual_image",
-    "residual_images",
-    "rle_boxplots",
-    "select_panels",
-]
+#: Exported name -> submodule that defines it.
+_EXPORTS = {
+    "intensity_boxplots": "qc",
+    "intensity_densities": "qc",
+    "nuse_boxplots": "qc",
+    "residual_image": "qc",
+    "residual_images": "qc",
+    "rle_boxplots": "qc",
+    "PanelCap": "selection",
+    "PanelSelection": "selection",
+    "select_panels": "selection",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

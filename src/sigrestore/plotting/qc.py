@@ -182,9 +182,9 @@ def residual_spread(images: np.ndarray) -> np.ndarray:
 def residual_images(result, *, ncols: int | None = None, cap: PanelCap | None = None) -> Figure:
     """Residual pseudo-images in a grid, on a common colour scale.
 
-    Up to ``cap.max_arrays`` arrays (default 36) all arrays are drawn; above
+    Up to ``cap.max_panels`` arrays (default 36) all arrays are drawn; above
     it the QC outliers and then the arrays with the largest
-    :func:`residual_spread`, ``cap.max_arrays`` panels in all (see
+    :func:`residual_spread`, ``cap.max_panels`` panels in all (see
     :mod:`sigrestore.plotting.selection`); the title says so.  Flagged arrays
     have red titles.  ``ncols`` defaults to 6 for up to 36 panels and to a
     near-square grid beyond; panels shrink so the figure stays at most 30

@@ -166,10 +166,10 @@ def ma_plots(
     ``M = x_j - median_k(x_k)``, ``A = (x_j + median_k(x_k)) / 2`` (the median
     over all arrays). At most ``max_points`` features (a seeded subsample)
     are drawn per panel; the red line is the running median of M over 40
-    bins of A (all features).  Up to ``cap.max_arrays`` arrays (default 36)
+    bins of A (all features).  Up to ``cap.max_panels`` arrays (default 36)
     every array is drawn; above it the arrays named in ``flagged`` (QC
     outliers) and then those with the largest :func:`ma_spread`,
-    ``cap.max_arrays`` panels in all (see :mod:`sigrestore.plotting.selection`).
+    ``cap.max_panels`` panels in all (see :mod:`sigrestore.plotting.selection`).
     """
     x = expr.to_numpy(dtype=float)
     median = np.nanmedian(x, axis=1)
@@ -251,7 +251,7 @@ def sample_figures(
     """All three views: ``{"pca": ..., "correlation": ..., "ma_plots": ...}``.
 
     ``cap`` and ``flagged`` (QC outliers) choose the MA plots' panels above
-    ``cap.max_arrays`` arrays (see :func:`ma_plots`).
+    ``cap.max_panels`` arrays (see :func:`ma_plots`).
     """
     return {
         "pca": pca_plot(expr, groups),

@@ -1,6 +1,6 @@
 """Which arrays get a panel in per-array figures (residual images, MA plots).
 
-Up to :attr:`PanelCap.max_arrays` arrays every array is drawn.  Above it a
+Up to :attr:`PanelCap.max_panels` arrays every array is drawn.  Above it a
 figure of hundreds of small panels is slow to draw, megabytes of SVG and
 unreadable, so a capped selection is drawn instead:
 
@@ -9,7 +9,7 @@ unreadable, so a capped selection is drawn instead:
    suspicious-looking ones: for residual images the spatial spread of the
    residuals, for MA plots the spread and offset of M),
 
-``max_arrays`` panels in all, shown in the arrays' original order.  Every
+``max_panels`` panels in all, shown in the arrays' original order.  Every
 array's numbers stay in the QC table (``array_quality.tsv``); the figure's
 title says how many arrays it shows and why.
 """
@@ -32,20 +32,20 @@ class PanelCap:
 
     Attributes
     ----------
-    max_arrays
-        Above this many arrays draw a selection of ``max_arrays`` panels
+    max_panels
+        Above this many arrays draw a selection of ``max_panels`` panels
         (flagged outliers first, then the highest-scoring arrays).
     """
 
-    max_arrays: int = 36
+    max_panels: int = 36
 
     def __post_init__(self) -> None:
-        if isinstance(self.max_arrays, bool) or not isinstance(self.max_arrays, int | np.integer):
+        if isinstance(self.max_panels, bool) or not isinstance(self.max_panels, int | np.integer):
             raise ConfigError(
-                f"qc panel cap: max_arrays must be an integer, got {self.max_arrays!r}"
+                f"qc panel cap: max_panels must be an integer, got {self.max_panels!r}"
             )
-        if self.max_arrays < 1:
-            raise ConfigError(f"qc panel cap: max_arrays must be at least 1, got {self.max_arrays}")
+        if self.max_panels < 1:
+            raise ConfigError(f"qc panel cap: max_panels must be at least 1, got {self.max_panels}")
 
 
 @dataclass(frozen=True)
@@ -107,10 +107,10 @@ def select_panels(
     f = np.zeros(n, dtype=bool) if flagged is None else np.asarray(flagged, dtype=bool)
     if f.shape != (n,):
         raise ValueError(f"select_panels: {f.size} flags for {n} scores")
-    if n <= cap.max_arrays:
+    if n <= cap.max_panels:
         return PanelSelection(np.arange(n), n, int(f.sum()))
     # Rank: flagged before unflagged, then by descending score, NaN last, ties by position.
     key = np.where(np.isnan(s), -np.inf, s)
     ranked = np.lexsort((np.arange(n), -key, ~f))
-    chosen = np.sort(ranked[: cap.max_arrays])
+    chosen = np.sort(ranked[: cap.max_panels])
     return PanelSelection(chosen, n, int(f[chosen].sum()))

@@ -1,79 +1,56 @@
 """Signature restoration: what fraction of a reference signature a contrast restores.
 
 The public API; see ``docs/restoration.md`` for the definitions.
+
+The names are imported on first use: the config layer needs only the
+settings classes of :mod:`sigrestore.restoration.spec`, and every workflow
+job resolves the config at parse time, so importing this package must not
+load scipy and statsmodels (about a second per job).
 """
 
-from sigrestore.restoration.analysis import (
-    SUMMARY_COLUMNS,
-    RestorationResult,
-    analyze_comparison,
-    write_result,
-)
-from sigrestore.restoration.bootstrap import (
-    accepts_weights,
-    bootstrap_fraction,
-    resample_arrays,
-    resample_distinct,
-    sample_groups,
-)
-from sigrestore.restoration.calls import (
-    classify_signature,
-    comparison_calls,
-    direction_calls,
-    modulator_flags,
-    resistance_status,
-    restoration_status,
-    signature_calls,
-    status_counts,
-)
-from sigrestore.restoration.connectivity import combine_scores, connectivity_score
-from sigrestore.restoration.spec import (
-    BOOTSTRAP_DUPLICATES,
-    LEVELS,
-    BootstrapSettings,
-    CallThresholds,
-    ComparisonSpec,
-    ConnectivitySettings,
-    SignatureThresholds,
-)
-from sigrestore.restoration.statistics import (
-    hypergeometric_test,
-    percentile_interval,
-    restoration_slope,
-    spearman_correlation,
-    wilson_interval,
-)
+from __future__ import annotations
 
-__all__ = [
-    "BOOTSTRAP_DUPLICATES",
-    "LEVELS",
-    "SUMMARY_COLUMNS",
-    "BootstrapSettings",
-    "CallThresholds",
-    "ComparisonSpec",
-    "ConnectivitySettings",
-    "RestorationResult",
-    "SignatureThresholds",
-    "accepts_weights",
-    "analyze_comparison",
-    "bootstrap_fraction",
-    "classify_signature",
-    "combine_scores",
-    "comparison_calls",
-    "connectivity_score",
-    "direction_calls",
-    "hypergeometric_test",
-    "modulator_flags",
-    "percentile_interval",
-    "resample_arrays",
-    "resample_distinct",
-    "resistance_status",
-    "restoration_slope",
-    "restoration_status",
-    "sample_groups",
-    "signature_calls",
-    "spearman_correlation",
-    "status_counts",
-    "wilson_interval",
-    "write_result",
-]
+import importlib
+
+#: Exported name -> submodule that defines it.
+_EXPORTS = {
+    "SUMMARY_COLUMNS": "analysis",
+    "RestorationResult": "analysis",
+    "analyze_comparison": "analysis",
+    "write_result": "analysis",
+    "accepts_weights": "bootstrap",
+    "bootstrap_fraction": "bootstrap",
+    "resample_arrays": "bootstrap",
+    "resample_distinct": "bootstrap",
+    "sample_groups": "bootstrap",
+    "classify_signature": "calls",
+    "comparison_calls": "calls",
+    "direction_calls": "calls",
+    "modulator_flags": "calls",
+    "resistance_status": "calls",
+    "restoration_status": "calls",
+    "signature_calls": "calls",
+    "status_counts": "calls",
+    "combine_scores": "connectivity",
+    "connectivity_score": "connectivity",
+    "BOOTSTRAP_DUPLICATES": "spec",
+    "LEVELS": "spec",
+    "BootstrapSettings": "spec",
+    "CallThresholds": "spec",
+    "ComparisonSpec": "spec",
+    "ConnectivitySettings": "spec",
+    "SignatureThresholds": "spec",
+    "hypergeometric_test": "statistics",
+    "percentile_interval": "statistics",
+    "restoration_slope": "statistics",
+    "spearman_correlation": "statistics",
+    "wilson_interval": "statistics",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
