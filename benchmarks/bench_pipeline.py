@@ -16,17 +16,19 @@ For each N (default 24; the issue's sizes are 24, 102 and 500):
    the CDF, annotation, gene sets, a sample sheet and a config (the bundled
    config's analysis, pointed at these files);
 2. runs the whole workflow on a copy of the repository's workflow with
-   ``snakemake --cores 2`` (a subprocess), measuring its wall time and peak
-   memory (the resident memory of the whole process tree, sampled every
-   0.2 s with psutil, and the largest single process's);
+   ``snakemake --cores 2`` (a subprocess), measuring its wall time, CPU time
+   (user + system of all its processes: on a machine shared with other work
+   the wall time also counts waiting for a core) and peak memory (the
+   resident memory of the whole process tree, sampled every 0.2 s with
+   psutil, and the largest single process's);
 3. prints every rule's jobs, summed and longest job time (from the job
    records Snakemake keeps in ``.snakemake/metadata``) and, for rules with a
-   ``benchmark:`` file, its peak RSS; the time from the start to the
-   normalized matrix (CEL to matrix);
+   ``benchmark:`` file, its peak RSS and CPU time; the time from the start
+   to the normalized matrix (CEL to matrix);
 4. when ``Rscript`` with affy, makecdfenv and limma is present, runs R's
    ``make.cdf.env`` + ``ReadAffy`` + ``rma`` + limma (``lmFit``,
    ``contrasts.fit``, ``eBayes`` and ``topTable`` of every contrast) on the
-   same files in the same run, and prints the ratios.
+   same files in the same run, and prints the ratios (wall and CPU).
 
 Nothing here asserts a time; it prints what it measured.
 """
@@ -39,6 +41,7 @@ import contextlib
 import json
 import math
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -178,8 +181,14 @@ class PeakMemory:
 
 
 def run_measured(cmd: list[str], cwd: Path, log: Path) -> dict:
-    """Run ``cmd``, return wall time and peak memory (bytes); fail loudly on error."""
+    """Run ``cmd``, return wall time, CPU time and peak memory (bytes); fail loudly on error.
+
+    CPU time (user + system of the whole process tree, from ``getrusage`` of
+    the waited-for children) is what the run costs whatever else the machine
+    runs; wall time on a loaded machine also counts waiting for a core.
+    """
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    cpu0 = _children_cpu()
     t0 = time.perf_counter()
     with open(log, "w") as fh:
         proc = subprocess.Popen(cmd, cwd=cwd, stdout=fh, stderr=subprocess.STDOUT, env=env)
@@ -190,7 +199,18 @@ def run_measured(cmd: list[str], cwd: Path, log: Path) -> dict:
     if rc != 0:
         tail = log.read_text().splitlines()[-30:]
         raise SystemExit(f"{' '.join(cmd)} failed (exit {rc}) in {cwd}:\n" + "\n".join(tail))
-    return {"wall_s": wall, "tree_peak": mem.tree_peak, "process_peak": mem.process_peak}
+    return {
+        "wall_s": wall,
+        "cpu_s": _children_cpu() - cpu0,
+        "tree_peak": mem.tree_peak,
+        "process_peak": mem.process_peak,
+    }
+
+
+def _children_cpu() -> float:
+    """User + system CPU seconds of every waited-for descendant so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def job_records(run: Path) -> pd.DataFrame:
@@ -221,13 +241,14 @@ def job_records(run: Path) -> pd.DataFrame:
     return pd.DataFrame(list(rows.values()))
 
 
-def benchmark_rss(run: Path, log: Path) -> dict[str, float]:
-    """Per rule, the largest ``max_rss`` (MB) of its jobs' ``benchmark:`` files.
+def benchmark_stats(run: Path, log: Path) -> dict[str, dict[str, float]]:
+    """Per rule, the largest ``max_rss`` (MB) and the summed ``cpu_time`` (s) of
+    its jobs' ``benchmark:`` files.
 
     Snakemake's log names each job's rule and benchmark file, which ties the
     file to the rule without knowing the workflow's file layout.
     """
-    out: dict[str, float] = {}
+    out: dict[str, dict[str, float]] = {}
     rule = None
     for line in log.read_text(errors="replace").splitlines():
         head = line.strip()
@@ -238,9 +259,13 @@ def benchmark_rss(run: Path, log: Path) -> dict[str, float]:
             if not path.is_file():
                 continue
             table = pd.read_csv(path, sep="\t")
-            value = pd.to_numeric(table.get("max_rss"), errors="coerce").max()
-            if np.isfinite(value):
-                out[rule] = max(out.get(rule, 0.0), float(value))
+            rss = pd.to_numeric(table.get("max_rss"), errors="coerce").max()
+            cpu = pd.to_numeric(table.get("cpu_time"), errors="coerce").sum()
+            stats = out.setdefault(rule, {"rss": 0.0, "cpu": 0.0})
+            if np.isfinite(rss):
+                stats["rss"] = max(stats["rss"], float(rss))
+            if np.isfinite(cpu):
+                stats["cpu"] += float(cpu)
     return out
 
 
@@ -251,14 +276,17 @@ suppressPackageStartupMessages({library(affy); library(makecdfenv); library(limm
 args <- commandArgs(trailingOnly = TRUE)
 sheet <- read.delim(args[2], stringsAsFactors = FALSE)
 contrasts <- readLines(args[3])
+cpu <- function() { p <- proc.time(); p[["user.self"]] + p[["sys.self"]] }
 t0 <- proc.time()[["elapsed"]]
 env <- make.cdf.env(basename(args[1]), cdf.path = dirname(args[1]), compress = FALSE)
 assign("SimU133A", env, envir = .GlobalEnv)
 t1 <- proc.time()[["elapsed"]]
+c1 <- cpu()
 ab <- ReadAffy(filenames = sheet$file, cdfname = "SimU133A", sampleNames = sheet$sample)
 t2 <- proc.time()[["elapsed"]]
 e <- exprs(rma(ab, verbose = FALSE))
 t3 <- proc.time()[["elapsed"]]
+c3 <- cpu()
 group <- factor(paste(sheet$cell_line, sheet$treatment, sep = "_"))
 design <- model.matrix(~ 0 + group)
 colnames(design) <- levels(group)
@@ -266,8 +294,9 @@ cm <- makeContrasts(contrasts = contrasts, levels = design)
 fit <- eBayes(contrasts.fit(lmFit(e, design), cm))
 tabs <- lapply(seq_along(contrasts), function(k) topTable(fit, coef = k, number = Inf))
 t4 <- proc.time()[["elapsed"]]
-cat(sprintf("{\"cdf_s\": %.3f, \"read_s\": %.3f, \"rma_s\": %.3f, \"limma_s\": %.3f}\n",
-            t1 - t0, t2 - t1, t3 - t2, t4 - t3))
+cat(sprintf(paste0("{\"cdf_s\": %.3f, \"read_s\": %.3f, \"rma_s\": %.3f, \"limma_s\": %.3f, ",
+                   "\"read_rma_cpu_s\": %.3f}\n"),
+            t1 - t0, t2 - t1, t3 - t2, t4 - t3, c3 - c1))
 """
 
 
@@ -281,6 +310,7 @@ def run_r(info: dict, work: Path) -> dict | None:
     contrasts = work / "contrasts.txt"
     contrasts.write_text("\n".join(config["contrasts"].values()) + "\n")
     cmd = ["Rscript", str(script), info["cdf"], info["samples"], str(contrasts)]
+    cpu0 = _children_cpu()
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         cmd, cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -293,7 +323,7 @@ def run_r(info: dict, work: Path) -> dict | None:
         print(f"  R run failed: {err.strip().splitlines()[-3:]}")
         return None
     times = json.loads([ln for ln in out.splitlines() if ln.startswith("{")][-1])
-    return {**times, "wall_s": wall, "peak": mem.tree_peak}
+    return {**times, "wall_s": wall, "cpu_s": _children_cpu() - cpu0, "peak": mem.tree_peak}
 
 
 # --------------------------------------------------------------------------- report
@@ -325,17 +355,22 @@ def bench_one(n: int, args: argparse.Namespace, work: Path) -> dict:
     start = jobs["start"].min()
     matrix = jobs[jobs["outputs"].map(lambda o: "results/normalized/expression.tsv" in o)]
     to_matrix = float(matrix["end"].max() - start) if not matrix.empty else float("nan")
-    rss = benchmark_rss(run, run / "snakemake.out")
+    stats = benchmark_stats(run, run / "snakemake.out")
     per_rule = jobs.groupby("rule").agg(
         jobs=("secs", "size"), total_s=("secs", "sum"), max_s=("secs", "max")
     )
     per_rule = per_rule.sort_values("total_s", ascending=False)
-    print(f"{'rule':<24}{'jobs':>6}{'sum s':>9}{'max s':>9}  benchmark max_rss")
+    print(f"{'rule':<24}{'jobs':>6}{'sum s':>9}{'max s':>9}{'cpu s':>9}  benchmark max_rss")
     for rule, row in per_rule.iterrows():
-        mem = f"{rss[rule]:,.0f} MB" if rule in rss else ""
-        print(f"{rule:<24}{row['jobs']:>6}{row['total_s']:>9.1f}{row['max_s']:>9.1f}  {mem}")
+        st = stats.get(rule)
+        cpu = f"{st['cpu']:>9.1f}" if st else f"{'':>9}"
+        mem = f"{st['rss']:,.0f} MB" if st else ""
+        print(
+            f"{rule:<24}{row['jobs']:>6.0f}{row['total_s']:>9.1f}{row['max_s']:>9.1f}{cpu}  {mem}"
+        )
     print(
-        f"sigrestore workflow: {py['wall_s']:.1f} s wall, {len(jobs)} jobs, CEL to normalized "
+        f"sigrestore workflow: {py['wall_s']:.1f} s wall, {py['cpu_s']:.1f} s CPU (user + "
+        f"system, all processes), {len(jobs)} jobs, CEL to normalized "
         f"matrix {to_matrix:.1f} s; peak RSS {_mb(py['tree_peak'])} (process tree), "
         f"{_mb(py['process_peak'])} (largest process); load average now {_load()}",
         flush=True,
@@ -344,25 +379,31 @@ def bench_one(n: int, args: argparse.Namespace, work: Path) -> dict:
         "n": n,
         "format": args.format,
         "wall_s": py["wall_s"],
+        "cpu_s": py["cpu_s"],
         "jobs": len(jobs),
         "to_matrix_s": to_matrix,
         "tree_peak_mb": py["tree_peak"] / 2**20,
         "process_peak_mb": py["process_peak"] / 2**20,
         "rules": per_rule.reset_index().to_dict("records"),
+        "rule_stats": stats,
     }
     if not args.no_r:
         r = run_r(info, work)
         if r is not None:
             r_rma = r["read_s"] + r["rma_s"]  # make.cdf.env: a CDF package on a real chip
+            rma_cpu = stats.get("rma", {}).get("cpu", float("nan"))
             print(
                 f"R: make.cdf.env {r['cdf_s']:.1f} s, ReadAffy {r['read_s']:.1f} s, rma "
                 f"{r['rma_s']:.1f} s, limma {r['limma_s']:.1f} s; {r['wall_s']:.1f} s wall "
-                f"with start-up, peak RSS {_mb(r['peak'])}"
+                f"with start-up, peak RSS {_mb(r['peak'])}; CPU: ReadAffy + rma "
+                f"{r['read_rma_cpu_s']:.1f} s, whole R run {r['cpu_s']:.1f} s"
             )
             print(
                 f"ratios: whole workflow / R (ReadAffy + rma) = {py['wall_s'] / r_rma:.2f}; "
                 f"whole workflow / R (wall, incl. limma) = {py['wall_s'] / r['wall_s']:.2f}; "
-                f"CEL to matrix / R (ReadAffy + rma) = {to_matrix / r_rma:.2f}",
+                f"CEL to matrix / R (ReadAffy + rma) = {to_matrix / r_rma:.2f}; CPU time: "
+                f"whole workflow / R (ReadAffy + rma) = {py['cpu_s'] / r['read_rma_cpu_s']:.2f}, "
+                f"rma job / R (ReadAffy + rma) = {rma_cpu / r['read_rma_cpu_s']:.2f}",
                 flush=True,
             )
             result["r"] = r

@@ -52,6 +52,26 @@ def test_affymetrix_source_is_run_rma_over_the_sheet(example):
     pd.testing.assert_frame_equal(loaded.quality, direct.qc)
 
 
+def test_affymetrix_load_reads_with_the_jobs_threads(example, monkeypatch):
+    """The rma rule's threads reach run_rma's n_jobs (the parallel CEL reading)."""
+    import sigrestore.preprocess
+
+    _, exp = example
+    seen = []
+    real = sigrestore.preprocess.run_rma
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("n_jobs"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sigrestore.preprocess, "run_rma", spy)
+    module = source_module(exp.settings.source)
+    one = module.load(exp.settings.source_settings, exp.samples)
+    three = module.load(exp.settings.source_settings, exp.samples, threads=3)
+    assert seen == [1, 3]
+    pd.testing.assert_frame_equal(one.dataset.expression, three.dataset.expression)
+
+
 def test_qc_data_round_trips_through_npz_without_pickle(example, tmp_path):
     files, exp = example
     result = run_rma(list(exp.samples["path"]), files.cdf, sample_names=list(exp.samples["sample"]))

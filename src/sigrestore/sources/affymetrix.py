@@ -161,7 +161,9 @@ def load(
     samples : DataFrame
         The checked sample sheet (``sample``, ``path`` and the design columns).
     threads : int
-        Threads of RMA's per-array pass.
+        Workers reading (inflating, parsing) the CEL files and running RMA's
+        per-array pass: ``run_rma``'s ``n_jobs`` (the workflow passes the
+        ``rma`` rule's threads).
     cdf : CdfData, optional
         The parsed layout (e.g. the workflow's cache); read from
         ``settings.cdf`` when not given.
