@@ -89,7 +89,7 @@ def test_sanitized_collision_is_an_error(sheet):
 def test_covariate_colliding_with_group(sheet):
     sheet = sheet.assign(grp=["b2"] * 6 + ["x"] * 6, b=["1"] * 6 + ["2"] * 6)
     with pytest.raises(DesignError, match="b2"):
-        build_design(sheet, factors=["grp"], covariates=["b"])
+        build_design(sheet, factors=["grp"], covariates=[{"name": "b", "type": "factor"}])
 
 
 def test_missing_or_empty_columns(sheet):

@@ -90,6 +90,31 @@ class RestorationResult:
     groups: pd.Series | None = field(default=None, repr=False)
 
 
+#: A signature covering more than this share of the universe is refused.
+MAX_SIGNATURE_SHARE = 0.5
+
+
+def check_signature_size(spec: ComparisonSpec, size: int, universe: int) -> None:
+    """Raise DesignError when the signature covers more than half of the universe.
+
+    A drug signature is a minority of the features.  One that covers most of
+    them comes from a reference contrast that does not compare groups (a
+    ``+`` typed for ``-``, one group alone: every expressed feature differs
+    from 0) or from thresholds that select everything, and any restored
+    fraction computed from it is meaningless.
+    """
+    if universe <= 0 or size <= MAX_SIGNATURE_SHARE * universe:
+        return
+    raise DesignError(
+        f"comparison {spec.name!r}: the signature of contrast {spec.reference!r} has {size} of"
+        f" the {universe} features ({size / universe:.0%}), more than half. A signature that"
+        " large usually means the reference contrast does not compare two groups (a '+' typed"
+        " for '-', or one group alone) or the thresholds select everything (fdr"
+        f" {spec.signature.fdr}, lfc {spec.signature.lfc}); check contrasts."
+        f"{spec.reference} in the config"
+    )
+
+
 def analyze_comparison(
     tables: Mapping[str, pd.DataFrame],
     spec: ComparisonSpec | Mapping[str, Any],
@@ -149,6 +174,7 @@ def analyze_comparison(
     hit = universe_mask & (calls["restoration"].to_numpy() == ref_sign) & (ref_sign != 0)
     universe = int(universe_mask.sum())
     universe_hits = int(hit.sum())
+    check_signature_size(spec, counts["signature_size"], universe)
 
     conn = connectivity_score(
         res["t"],
