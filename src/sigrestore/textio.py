@@ -47,11 +47,15 @@ def decode_text(raw: bytes, path: str | os.PathLike[str], *, what: str = "file")
         try:
             return raw.decode("utf-16")
         except UnicodeDecodeError as exc:
-            raise ConfigError(f"{what} {path}: not valid UTF-16 ({exc.reason}); {FIX_ENCODING}") from None
+            raise ConfigError(
+                f"{what} {path}: not valid UTF-16 ({exc.reason}); {FIX_ENCODING}"
+            ) from None
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{what} {path}, {decode_error_position(raw, exc)}; {FIX_ENCODING}") from None
+        raise ConfigError(
+            f"{what} {path}, {decode_error_position(raw, exc)}; {FIX_ENCODING}"
+        ) from None
 
 
 def decode_error_position(raw: bytes, exc: UnicodeDecodeError) -> str:
@@ -159,7 +163,7 @@ def read_yaml(path: str | os.PathLike[str], *, what: str = "config") -> Any:
         raise ConfigError(f"{what} {p} cannot be read: {exc.strerror or exc}") from None
     text = decode_text(raw, p, what=what)
     try:
-        return yaml.load(text, Loader=_unique_key_loader())  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_unique_key_loader())
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""

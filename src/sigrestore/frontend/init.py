@@ -112,12 +112,16 @@ def config_text(
         labels = sheet[factors].astype(str).agg("_".join, axis=1).map(sanitize_name)
         counts = labels.value_counts().sort_index()
         groups_note = "\n".join(f"#   {g}  ({n} arrays)" for g, n in counts.items())
-    ann = f"  annotation: {annotation}" if annotation else (
-        "  # annotation: path/to/annotation.csv   # NetAffx CSV or GEO GPL table -> gene level"
+    ann = (
+        f"  annotation: {annotation}"
+        if annotation
+        else (
+            "  # annotation: path/to/annotation.csv   # NetAffx CSV or GEO GPL table -> gene level"
+        )
     )
     return f"""# sigrestore configuration written by `sigrestore init`; edit, then run
-#   sigrestore check {sheet_path.parent / 'config.yaml'}
-#   sigrestore run --config {sheet_path.parent / 'config.yaml'}
+#   sigrestore check {sheet_path.parent / "config.yaml"}
+#   sigrestore run --config {sheet_path.parent / "config.yaml"}
 # Every key and its default: workflow/schemas/config.schema.yaml, docs/pipeline.md.
 
 samples: {sheet_path}
@@ -186,5 +190,6 @@ def main(args: argparse.Namespace) -> int:
         print(f"sigrestore init: error: {exc}", file=sys.stderr)
         return 1
     print(f"wrote {sheet_path} ({len(sheet)} arrays, factors {factors}) and {config_path}")
-    print(f"next: add contrasts and comparisons to {config_path}, then: sigrestore check {config_path}")
+    print(f"next: add contrasts and comparisons to {config_path}, then:")
+    print(f"  sigrestore check {config_path}")
     return 0

@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import logging
 import os
+import re
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -117,6 +118,32 @@ def tail(path: str | os.PathLike[str], lines: int = TAIL_LINES) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
+_ERROR_LINE = re.compile(r"^sigrestore\.errors\.(\w+Error): (.*)$")
+
+
+def log_excerpt(text: str) -> str:
+    """What to show of a failed job's log tail.
+
+    A job stopped by one of sigrestore's own errors (bad input the user can
+    fix) logs a Python traceback ending in ``sigrestore.errors.XError: msg``:
+    show the lines before the traceback and the message, not the traceback.
+    Anything else (a bug) is shown as it is.
+    """
+    lines = text.splitlines()
+    start = next(
+        (i for i, line in enumerate(lines) if line.startswith("Traceback (most recent call")),
+        None,
+    )
+    if start is None:
+        return text
+    for i in range(len(lines) - 1, start, -1):
+        match = _ERROR_LINE.match(lines[i])
+        if match:
+            message = "\n".join([match.group(2), *lines[i + 1 :]]).rstrip()
+            return "\n".join([*lines[:start], f"{match.group(1)}: {message}"]).strip("\n")
+    return text
+
+
 def _recent_logs(workdir: Path, since: float) -> list[str]:
     logs = workdir / "logs"
     if not logs.is_dir():
@@ -170,7 +197,7 @@ def main(args: argparse.Namespace) -> int:
             ok = _snakemake(argv)
         except SystemExit as exc:  # argparse inside Snakemake (bad option, --help)
             return int(exc.code or 0)
-        except Exception as exc:  # noqa: BLE001 - Snakemake's own failure, shown plainly
+        except Exception as exc:
             print(f"sigrestore run: Snakemake stopped: {exc}", file=sys.stderr)
             ok = False
     if not ok:
@@ -179,7 +206,8 @@ def main(args: argparse.Namespace) -> int:
             for log in logs:
                 if os.path.isfile(log):
                     print(
-                        f"\nsigrestore run: job {rule} failed; last lines of {log}:\n{tail(log)}",
+                        f"\nsigrestore run: job {rule} failed; from its log {log}:\n"
+                        + log_excerpt(tail(log)),
                         file=sys.stderr,
                     )
         print(
@@ -197,7 +225,7 @@ def main(args: argparse.Namespace) -> int:
         with _capture_job_errors():
             try:
                 made = _snakemake([*report_argv, "--report", str(report)])
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 print(f"sigrestore run: the report could not be built: {exc}", file=sys.stderr)
                 made = False
         if not made:

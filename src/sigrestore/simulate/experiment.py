@@ -40,8 +40,10 @@ from __future__ import annotations
 import csv
 import dataclasses
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -214,6 +216,31 @@ def sample_table(spec: ExampleSpec = ExampleSpec()) -> pd.DataFrame:
                 )
                 i += 1
     return pd.DataFrame(rows)
+
+
+def example_spec(
+    options: Mapping[str, Any] | None = None, *, seed: int | None = None
+) -> ExampleSpec:
+    """The :class:`ExampleSpec` of a config's ``example:`` block (and its ``seed``).
+
+    ``replicates`` (arrays per cell line x treatment group, default 3) scales
+    the example: 8 groups x ``replicates`` arrays.
+    """
+    options = dict(options or {})
+    kwargs: dict[str, Any] = {}
+    if seed is not None:
+        kwargs["seed"] = int(seed)
+    replicates = options.get("replicates")
+    if replicates is not None:
+        if isinstance(replicates, bool) or not isinstance(replicates, int) or replicates < 2:
+            raise ValueError(f"example.replicates must be an integer >= 2, got {replicates!r}")
+        kwargs["replicates"] = replicates
+    return ExampleSpec(**kwargs)
+
+
+def example_sheet(spec: ExampleSpec = ExampleSpec()) -> pd.DataFrame:
+    """The sample sheet :func:`write_example` writes (``file`` relative to its folder)."""
+    return sample_table(spec).drop(columns="format")
 
 
 def example_files(
@@ -459,7 +486,7 @@ def write_example(
         write_cel(path, data, format=fmt)
     write_annotation(truth, files.annotation, chip_type=spec.chip_type)
     write_gmt(gene_sets(truth, spec), files.gene_sets)
-    write_tsv(samples.drop(columns="format"), files.samples, index=False)
+    write_tsv(example_sheet(spec), files.samples, index=False)
     write_tsv(truth, files.truth, index=False)
     return files
 
