@@ -5,6 +5,7 @@ import sys
 import pandas as pd
 
 from sigrestore.atomic import write_tsv
+from sigrestore.diffexp import build_design, group_sizes
 from sigrestore.pipeline import contrast_tables
 from sigrestore.plotting.diffexp import ma_plot, volcano_plot
 from sigrestore.plotting.samples import save_figure
@@ -13,6 +14,14 @@ from sigrestore.plotting.samples import save_figure
 sys.stderr = sys.stdout = open(snakemake.log[0], "w")  # noqa: SIM115 - lives as long as the job
 
 contrast = snakemake.wildcards.contrast
+# The arrays per group of the model, first in the log (a group of one array is
+# usually a mislabelled sample; the validation also refuses spelling variants).
+_design = build_design(
+    snakemake.params.samples,
+    factors=snakemake.params.design["factors"],
+    covariates=snakemake.params.design.get("covariates") or [],
+)
+print("arrays per group: " + ", ".join(f"{g} {n}" for g, n in group_sizes(_design).items()))
 tables = contrast_tables(
     pd.read_parquet(snakemake.input.expression),
     snakemake.params.samples,
