@@ -64,6 +64,7 @@ def expected_outputs(config: dict) -> list[str]:
         "results/normalized/expression.parquet",
         "results/qc/array_quality.tsv",
         "results/restoration/summary.tsv",
+        "results/design/groups.tsv",
     ]
     for name in (
         "raw_boxplot",

@@ -127,6 +127,7 @@ def final_outputs():
         "results/normalized/expression.parquet",
         "results/qc/array_quality.tsv",
         "results/restoration/summary.tsv",
+        "results/design/groups.tsv",
     ]
     for name in QC_FIGURES + SAMPLE_FIGURES:
         out += figures(f"results/qc/{name}")

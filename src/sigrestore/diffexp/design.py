@@ -23,7 +23,7 @@ import pandas as pd
 
 from sigrestore.errors import ConfigError, DesignError
 
-__all__ = ["Covariate", "Design", "build_design", "covariate_spec", "sanitize_name"]
+__all__ = ["Covariate", "Design", "build_design", "covariate_spec", "design_table", "sanitize_name"]
 
 _NOT_IDENT = re.compile(r"[^0-9A-Za-z_]")
 _FORCED_FACTOR = re.compile(r"^C\((.+)\)$")
@@ -313,3 +313,39 @@ def build_design(
         covariates=[covariate_spec(c).name for c in covariates],
         empty_groups=empty,
     )
+
+
+def design_table(design: Design) -> pd.DataFrame:
+    """One row per group (arrays, samples) and per covariate (slope or factor).
+
+    Columns ``term``, ``kind`` (``group``, ``numeric covariate`` or ``factor
+    covariate``), ``arrays`` and ``samples`` (comma-separated; the covariate's
+    design columns for a covariate).
+    """
+    groups = design.groups
+    rows = []
+    for name in design.group_names:
+        members = groups.index[groups.to_numpy() == name].astype(str).tolist()
+        rows.append(
+            {"term": name, "kind": "group", "arrays": len(members), "samples": ", ".join(members)}
+        )
+    n_groups = len(design.group_names)
+    covariate_columns = design.coefficients[n_groups:]
+    for name in design.covariates:
+        slope = sanitize_name(name)
+        if slope in covariate_columns:
+            rows.append(
+                {"term": name, "kind": "numeric covariate", "arrays": len(groups), "samples": slope}
+            )
+        else:
+            prefix = sanitize_name(name)
+            columns = [c for c in covariate_columns if c.startswith(prefix)]
+            rows.append(
+                {
+                    "term": name,
+                    "kind": "factor covariate",
+                    "arrays": len(groups),
+                    "samples": ", ".join(columns),
+                }
+            )
+    return pd.DataFrame(rows, columns=["term", "kind", "arrays", "samples"])
