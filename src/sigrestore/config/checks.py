@@ -1,183 +1,21 @@
-"""Load and validate a workflow configuration and its sample sheet.
-
-Two layers of checks, both before any job runs:
-
-1. the JSON schemas under ``workflow/schemas/`` (types, allowed values,
-   defaults filled in) — the same schemas the Snakefile applies with
-   ``snakemake.utils.validate``;
-2. what a per-row schema cannot express: unique sample names and file base
-   names, every input file present and readable (all missing files in one
-   error), design columns present, contrasts that parse and name existing
-   groups, at least two arrays in every group a contrast uses, comparisons
-   naming existing contrasts, a comparison ``level`` of ``gene`` only with an
-   annotation (and a collapse method), a finite expression-filter threshold
-   and a filter ``min_samples`` no larger than the number of arrays, one chip
-   type across the CEL files equal to the CDF's.
-
-Every problem is a :class:`~sigrestore.errors.ConfigError` whose message names
-the row, key or file.  The Snakefile calls :func:`check_config` (through
-``workflow/rules/common.smk``); from Python, :func:`load_config` does all of it.
-"""
+"""Cross-checks a per-row schema cannot express: the sheet, the design, the
+contrasts, the comparisons, the filter, the input files and the chip type."""
 
 from __future__ import annotations
 
 import ast
-import copy
 import math
 import os
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from sigrestore.config.reading import _row
+from sigrestore.config.settings import annotation_given, comparison_level, comparison_spec
 from sigrestore.errors import ConfigError, FormatError
-
-SCHEMA_DIR_ENV = "SIGRESTORE_SCHEMA_DIR"
-
-
-@dataclass(frozen=True)
-class Experiment:
-    """A validated configuration.
-
-    Attributes
-    ----------
-    config
-        The config with schema defaults filled in.
-    samples
-        The sample sheet, one row per array, indexed like the file (0-based),
-        with an extra ``path`` column (the file resolved against the sheet's
-        directory) and ``group`` (the factor levels joined by ``_``).
-    """
-
-    config: dict[str, Any]
-    samples: pd.DataFrame
-
-
-# --------------------------------------------------------------------------- schemas
-
-
-def schema_dir() -> Path:
-    """Directory of the JSON schemas (``workflow/schemas`` of the repository).
-
-    ``$SIGRESTORE_SCHEMA_DIR`` overrides it (for installs without the workflow).
-    """
-    env = os.environ.get(SCHEMA_DIR_ENV)
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[2] / "workflow" / "schemas"
-
-
-def load_schema(name: str) -> dict[str, Any]:
-    """Read ``<name>.schema.yaml`` from :func:`schema_dir`."""
-    import yaml
-
-    path = schema_dir() / f"{name}.schema.yaml"
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
-    except OSError as exc:
-        raise ConfigError(f"cannot read the {name} schema {path}: {exc.strerror}") from None
-
-
-def _default_validator(schema: Mapping[str, Any]):
-    from jsonschema import Draft202012Validator, validators
-
-    validate_properties = Draft202012Validator.VALIDATORS["properties"]
-
-    def set_defaults(validator, properties, instance, subschema):
-        if isinstance(instance, dict):
-            for key, sub in properties.items():
-                if isinstance(sub, Mapping) and "default" in sub:
-                    instance.setdefault(key, copy.deepcopy(sub["default"]))
-        yield from validate_properties(validator, properties, instance, subschema)
-
-    cls = validators.extend(Draft202012Validator, {"properties": set_defaults})
-    return cls(schema)
-
-
-def apply_schema(instance: Any, schema: Mapping[str, Any], *, what: str) -> Any:
-    """Validate ``instance`` (filling defaults in place); raise ConfigError naming the key."""
-    validator = _default_validator(schema)
-    errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
-    if errors:
-        lines = []
-        for err in errors:
-            key = ".".join(str(p) for p in err.absolute_path) or "(top level)"
-            lines.append(f"  key {key}: {err.message}")
-        raise ConfigError(f"{what} is invalid:\n" + "\n".join(lines))
-    return instance
-
-
-# --------------------------------------------------------------------------- reading
-
-
-def read_config(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read a YAML config and apply the config schema (defaults filled in)."""
-    import yaml
-
-    try:
-        with open(path, encoding="utf-8") as fh:
-            config = yaml.safe_load(fh)
-    except OSError as exc:
-        raise ConfigError(f"cannot read the config {path}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"config {path} is not valid YAML: {exc}") from None
-    if not isinstance(config, dict):
-        raise ConfigError(f"config {path} must be a mapping of keys to values")
-    return apply_schema(config, load_schema("config"), what=f"config {path}")
-
-
-def read_sample_sheet(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Read the sample sheet (TSV) and apply the row schema.
-
-    All columns are read as text.  Adds ``path``: ``file`` resolved against the
-    sheet's directory (absolute paths kept), as a string.
-    """
-    sheet = Path(path)
-    try:
-        table = pd.read_csv(
-            sheet, sep="\t", dtype=str, keep_default_na=False, comment=None, skip_blank_lines=True
-        )
-    except FileNotFoundError:
-        raise ConfigError(f"sample sheet {sheet} does not exist") from None
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise ConfigError(f"sample sheet {sheet} cannot be read as TSV: {exc}") from None
-    table.columns = [str(c).strip() for c in table.columns]
-    table = table.apply(lambda col: col.str.strip())
-    for column in ("sample", "file"):
-        if column not in table.columns:
-            raise ConfigError(
-                f"sample sheet {sheet}: required column {column!r} is missing"
-                f" (columns: {list(table.columns)})"
-            )
-    if table.empty:
-        raise ConfigError(f"sample sheet {sheet} has no rows")
-    schema = load_schema("samples")
-    for i, record in enumerate(table.to_dict("records")):
-        record = {k: v for k, v in record.items() if v != ""}
-        try:
-            apply_schema(record, schema, what=f"sample sheet {sheet}, {_row(i)}")
-        except ConfigError as exc:
-            raise ConfigError(str(exc)) from None
-    base = sheet.parent
-    table["path"] = [os.path.normpath(_resolve(base, f)) for f in table["file"]]
-    return table
-
-
-def _resolve(base: Path, file: str) -> Path:
-    p = Path(os.path.expanduser(file))
-    return p if p.is_absolute() else base / p
-
-
-def _row(i: int) -> str:
-    # Row numbers as a spreadsheet shows them: the header is line 1.
-    return f"row {i + 1} (line {i + 2})"
-
-
-# --------------------------------------------------------------------------- groups & contrasts
 
 
 def _design_groups(samples: pd.DataFrame, factors: list[str], covariates: list[str]) -> pd.Series:
@@ -334,11 +172,6 @@ def check_config(
     return samples
 
 
-def annotation_given(config: Mapping[str, Any]) -> bool:
-    """True when the config gives ``platform.annotation`` (gene-level results possible)."""
-    return bool(config.get("platform", {}).get("annotation"))
-
-
 def _check_level(config: Mapping[str, Any], comp: Mapping[str, Any], i: int) -> None:
     where = f"config key comparisons[{i}].level (comparison {comp.get('name')!r})"
     resolved = comparison_level(comp, has_annotation=annotation_given(config), where=where)
@@ -482,104 +315,3 @@ def cdf_chip_type(path: str | os.PathLike[str]) -> str:
             if match and match.group(1).strip():
                 return match.group(1).strip()
     return re.sub(r"\.cdf(\.gz)?$", "", p.name, flags=re.IGNORECASE)
-
-
-# --------------------------------------------------------------------------- comparisons
-
-
-def comparison_spec(entry: Mapping[str, Any], *, seed: int, has_annotation: bool = False):
-    """The :class:`~sigrestore.restoration.ComparisonSpec` of one config entry.
-
-    Schema defaults that mean "inherit" (``null`` seeds, call thresholds and
-    level) are resolved here: seeds from the config's ``seed``, call ``fdr``
-    from the signature's, ``level`` from ``has_annotation`` (see
-    :func:`comparison_level`).
-    """
-    from sigrestore.restoration.spec import ComparisonSpec
-
-    return ComparisonSpec.from_dict(
-        comparison_dict(entry, seed=seed, has_annotation=has_annotation)
-    )
-
-
-def comparison_level(
-    entry: Mapping[str, Any], *, has_annotation: bool, where: str | None = None
-) -> str:
-    """The level (``"gene"`` or ``"probeset"``) of a comparison entry.
-
-    ``level`` null or absent means ``"gene"`` when the config gives
-    ``platform.annotation`` and ``"probeset"`` otherwise.  ``where`` names the
-    entry in the error message (default: by its name).
-
-    Raises
-    ------
-    ConfigError
-        ``level`` is ``"gene"`` but there is no annotation to map probe sets to genes.
-    """
-    level = entry.get("level")
-    if level is None:
-        return "gene" if has_annotation else "probeset"
-    if level == "gene" and not has_annotation:
-        if where is None:
-            where = f"config key comparisons.level (comparison {entry.get('name')!r})"
-        raise ConfigError(
-            f"{where}: 'gene' needs platform.annotation to map probe sets to genes; give an"
-            " annotation or set level: probeset"
-        )
-    return level
-
-
-def comparison_dict(
-    entry: Mapping[str, Any], *, seed: int, has_annotation: bool = False
-) -> dict[str, Any]:
-    """One config entry as :meth:`ComparisonSpec.from_dict` takes it (nulls resolved)."""
-    d = _drop_none(copy.deepcopy(dict(entry)))
-    for section in ("bootstrap", "connectivity"):
-        d.setdefault(section, {}).setdefault("seed", seed)
-    d["level"] = comparison_level(entry, has_annotation=has_annotation)
-    return d
-
-
-def _drop_none(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _drop_none(v) for k, v in value.items() if v is not None}
-    return value
-
-
-# --------------------------------------------------------------------------- one call
-
-
-def load_config(
-    path: str | os.PathLike[str],
-    *,
-    pending: Iterable[str | os.PathLike[str]] = (),
-    check_files: bool = True,
-    check_chip: bool = True,
-    workdir: str | os.PathLike[str] | None = None,
-) -> Experiment:
-    """Read, schema-check and check a config and its sample sheet.
-
-    Relative paths in the config are taken relative to ``workdir`` (default:
-    the current directory), as Snakemake does; the sheet's ``file`` column
-    relative to the sheet.
-    """
-    config = read_config(path)
-    base = Path(workdir) if workdir is not None else Path.cwd()
-    config = resolve_paths(config, base)
-    samples = read_sample_sheet(config["samples"])
-    samples = check_config(
-        config, samples, pending=pending, check_files=check_files, check_chip=check_chip
-    )
-    return Experiment(config=config, samples=samples)
-
-
-def resolve_paths(config: dict[str, Any], base: str | os.PathLike[str]) -> dict[str, Any]:
-    """A copy of ``config`` with its file paths made absolute against ``base``."""
-    base = Path(base)
-    out = copy.deepcopy(config)
-    out["samples"] = str(_resolve(base, out["samples"]))
-    out["platform"]["cdf"] = str(_resolve(base, out["platform"]["cdf"]))
-    if out["platform"].get("annotation"):
-        out["platform"]["annotation"] = str(_resolve(base, out["platform"]["annotation"]))
-    out["gene_sets"] = [str(_resolve(base, p)) for p in out.get("gene_sets", [])]
-    return out
