@@ -22,7 +22,7 @@ from sigrestore.config import (
     read_sample_sheet,
 )
 from sigrestore.errors import ConfigError
-from sigrestore.io import write_cdf, write_cel
+from sigrestore.io import read_cdf, write_cdf, write_cel
 from sigrestore.simulate.chip import make_layout, synthesize_arrays
 from sigrestore.simulate.experiment import example_files
 
@@ -442,7 +442,10 @@ def read_config_from(tmp_path: Path, config: dict) -> dict:
 
 
 def _with_annotation(tmp_path: Path, config: dict) -> dict:
-    (tmp_path / "raw" / "annot.tsv").write_text("ID\tGene Symbol\nps1\tA\n")
+    # The annotation of the chip's own probe sets (another platform's is an error).
+    names = read_cdf(tmp_path / "raw" / "TinyChip.CDF").probeset_names
+    rows = "".join(f"{name}\tG{i}\n" for i, name in enumerate(names))
+    (tmp_path / "raw" / "annot.tsv").write_text("ID\tGene Symbol\n" + rows)
     config["platform"]["annotation"] = "raw/annot.tsv"
     return config
 

@@ -180,6 +180,18 @@ def test_dry_run_of_a_fresh_clone(tmp_path):
             lambda c: c["differential_expression"]["filter"].update(min_samples=25),
             "differential_expression.filter.min_samples",
         ),
+        # Issue 15: typos that used to run to the end with a wrong number.
+        (
+            lambda c: c["contrasts"].update(
+                fulvestrant_sensitive="sensitive_fulvestrant + sensitive_vehicle"
+            ),
+            "group coefficients sum to 2, not 0",
+        ),
+        (
+            lambda c: c["contrasts"].update(fulvestrant_sensitive="sensitive_fulvestrant"),
+            "group coefficients sum to 1, not 0",
+        ),
+        (lambda c: c.update(results_is_a_file=None), "results is a file"),
     ],
 )
 def test_bad_config_stops_before_any_job(tmp_path, edit, message):
@@ -187,12 +199,40 @@ def test_bad_config_stops_before_any_job(tmp_path, edit, message):
     path = work / "config" / "config.yaml"
     config = yaml.safe_load(path.read_text())
     edit(config)
+    if config.pop("results_is_a_file", False) is None:
+        (work / "results").write_text("")
     path.write_text(yaml.safe_dump(config))
     proc = snakemake(work, "-n", "--cores", "1", check=False)
     assert proc.returncode != 0
     assert message in proc.stdout + proc.stderr
-    assert not (work / "results").exists()
+    assert not (work / "results").is_dir()
     assert not (work / "resources").exists()
+
+
+def test_mislabelled_replicate_stops_before_any_job(tmp_path):
+    """One replicate labelled 'Vehicle' beside 'vehicle' (issue 15) names its samples."""
+    work = copy_workflow(tmp_path / "wf")
+    sheet = pd.read_csv(work / "config" / "samples.tsv", sep="\t")
+    sheet.loc[sheet["sample"] == "resistant_vehicle_2", "treatment"] = "Vehicle"
+    sheet.to_csv(work / "config" / "mislabelled.tsv", sep="\t", index=False)
+    proc = snakemake(
+        work, "-n", "--cores", "1", "--config", "samples=config/mislabelled.tsv", check=False
+    )
+    text = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "'Vehicle': resistant_vehicle_2" in text and "checks.allow_similar_levels" in text
+    assert not (work / "results").exists()
+
+
+def test_example_scales_with_replicates_from_the_config(tmp_path):
+    work = copy_workflow(tmp_path / "wf")
+    config = yaml.safe_load((work / "config" / "config.yaml").read_text())
+    config["example"]["replicates"] = 4
+    (work / "config" / "big.yaml").write_text(yaml.safe_dump(config))
+    proc = snakemake(work, "-n", "--cores", "1", "--configfile", "config/big.yaml")
+    assert "resistant_vehicle_4" in proc.stdout
+    assert proc.stdout.count("rule read_cel:") + proc.stdout.count("localrule read_cel:") == 32
+    assert "arrays per group: resistant_fulvestrant 4," in proc.stderr
 
 
 def test_missing_raw_files_are_listed_together_before_any_job(tmp_path):

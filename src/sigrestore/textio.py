@@ -171,6 +171,6 @@ def read_yaml(path: str | os.PathLike[str], *, what: str = "config") -> Any:
         hint = ""
         if "\t" in text and "found character '\\t'" in str(exc):
             hint = " (YAML indents with spaces, not tabs)"
-        raise ConfigError(f"{what} {p}{where}: invalid YAML: {problem}{hint}") from None
+        raise ConfigError(f"{what} {p}{where}: not valid YAML: {problem}{hint}") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{what} {p}: invalid YAML: {exc}") from None
+        raise ConfigError(f"{what} {p}: not valid YAML: {exc}") from None

@@ -6,12 +6,18 @@
 import copy
 import os
 import re
+import sys
 
 from snakemake.utils import validate
 
-from sigrestore.config import check_config, comparison_spec, read_sample_sheet
+from sigrestore.config import (
+    check_config,
+    comparison_spec,
+    example_sheet_table,
+    read_sample_sheet,
+)
 from sigrestore.config import comparison_level as resolve_level
-from sigrestore.simulate.experiment import example_files
+from sigrestore.simulate.experiment import example_files, example_spec
 
 # A dataset's config given with --configfile replaces the bundled example's
 # (config/config.yaml) instead of being merged into it: merged, the example's
@@ -23,14 +29,22 @@ if workflow.overwrite_configfiles:
 validate(config, schema="../schemas/config.schema.yaml")
 
 # The example rule writes these; they need not exist before the run.
-EXAMPLE = example_files(config["example"]["outdir"])
+EXAMPLE = example_files(
+    config["example"]["outdir"], example_spec(config["example"], seed=config["seed"])
+)
 EXAMPLE_FILES = [str(p) for p in EXAMPLE.all()]
 
-_sheet = read_sample_sheet(config["samples"])
+# The example's own sheet comes from the simulator (it matches
+# example.replicates whether or not the example rule has run).
+_sheet = read_sample_sheet(config["samples"], table=example_sheet_table(config))
 validate(_sheet, schema="../schemas/samples.schema.yaml")
-SAMPLES = check_config(config, _sheet, pending=EXAMPLE_FILES).set_index(
-    "sample", drop=False
-)
+SAMPLES = check_config(
+    config,
+    _sheet,
+    pending=EXAMPLE_FILES,
+    output_root="results",
+    log=lambda line: print(line, file=sys.stderr),
+).set_index("sample", drop=False)
 
 SAMPLE_NAMES = SAMPLES["sample"].tolist()
 CONTRASTS = list(config["contrasts"])

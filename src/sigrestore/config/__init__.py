@@ -22,7 +22,7 @@ the row, key or file.  The Snakefile calls :func:`check_config` (through
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,12 @@ from typing import Any
 import pandas as pd
 
 from sigrestore.config.checks import cdf_chip_type, check_config, contrast_terms
-from sigrestore.config.reading import read_config, read_sample_sheet, resolve_paths
+from sigrestore.config.reading import (
+    example_sheet_table,
+    read_config,
+    read_sample_sheet,
+    resolve_paths,
+)
 from sigrestore.config.schema import SCHEMA_DIR_ENV, apply_schema, load_schema, schema_dir
 from sigrestore.config.settings import (
     annotation_given,
@@ -50,6 +55,7 @@ __all__ = [
     "comparison_level",
     "comparison_spec",
     "contrast_terms",
+    "example_sheet_table",
     "load_config",
     "load_schema",
     "read_config",
@@ -84,18 +90,28 @@ def load_config(
     check_files: bool = True,
     check_chip: bool = True,
     workdir: str | os.PathLike[str] | None = None,
+    output_root: str | os.PathLike[str] | None = None,
+    log: Callable[[str], None] | None = None,
 ) -> Experiment:
     """Read, schema-check and check a config and its sample sheet.
 
     Relative paths in the config are taken relative to ``workdir`` (default:
     the current directory), as Snakemake does; the sheet's ``file`` column
-    relative to the sheet.
+    relative to the sheet.  A config naming the example's own sheet gets it
+    from the simulator (:func:`example_sheet_table`).  ``output_root`` and
+    ``log`` are passed to :func:`check_config`.
     """
     config = read_config(path)
     base = Path(workdir) if workdir is not None else Path.cwd()
     config = resolve_paths(config, base)
-    samples = read_sample_sheet(config["samples"])
+    samples = read_sample_sheet(config["samples"], table=example_sheet_table(config))
     samples = check_config(
-        config, samples, pending=pending, check_files=check_files, check_chip=check_chip
+        config,
+        samples,
+        pending=pending,
+        check_files=check_files,
+        check_chip=check_chip,
+        output_root=output_root,
+        log=log,
     )
     return Experiment(config=config, samples=samples)

@@ -7,7 +7,7 @@ import ast
 import math
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,10 @@ import pandas as pd
 
 from sigrestore.config.reading import _row
 from sigrestore.config.settings import annotation_given, comparison_level, comparison_spec
-from sigrestore.errors import ConfigError, FormatError
+from sigrestore.diffexp.checks import check_similar_levels, spelling_columns
+from sigrestore.diffexp.design import covariate_spec
+from sigrestore.errors import ConfigError, DesignError, FormatError
+from sigrestore.preflight import check_experiment
 
 
 def _design_groups(samples: pd.DataFrame, factors: list[str], covariates: list[str]) -> pd.Series:
@@ -75,6 +78,8 @@ def check_config(
     pending: Iterable[str | os.PathLike[str]] = (),
     check_files: bool = True,
     check_chip: bool = True,
+    output_root: str | os.PathLike[str] | None = None,
+    log: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
     """Run every check a schema cannot express; return the sheet with a ``group`` column.
 
@@ -90,7 +95,18 @@ def check_config(
     check_files
         Check that every input file exists and is readable.
     check_chip
-        Read the CEL headers and the CDF and check they share one chip type.
+        Read the CEL headers and the CDF and check they share one chip type,
+        the CEL dimensions equal the CDF's, the annotation lists the CDF's
+        probe sets and a ``top_n`` is no larger than its probe sets.
+    output_root
+        The results folder: checked to be a writable folder (None: not checked).
+    log
+        Called with each line of the design summary (arrays per group,
+        residual degrees of freedom, how covariates enter).
+
+    The design checks of :func:`sigrestore.preflight.check_experiment` (issue
+    15: contrasts that are differences, level spellings, zero contrasts,
+    residual degrees of freedom) run whatever the flags.
     """
     pending_set = {os.path.normpath(os.path.abspath(p)) for p in pending}
 
@@ -102,7 +118,9 @@ def check_config(
     design = config.get("design", {})
     factors = list(design.get("factors", []))
     covariates = list(design.get("covariates") or [])
-    used = [("design.factors", c) for c in factors] + [("design.covariates", c) for c in covariates]
+    used = [("design.factors", c) for c in factors] + [
+        ("design.covariates", covariate_spec(c).name) for c in covariates
+    ]
     if design.get("block"):
         used.append(("design.block", design["block"]))
     for key, column in used:
@@ -116,6 +134,14 @@ def check_config(
         if empty:
             rows = ", ".join(_row(i) for i in empty)
             raise ConfigError(f"sample sheet column {column!r} is empty in {rows}")
+    # Before the groups are counted: a mislabelled replicate ("Vehicle") would
+    # otherwise first show up as a group too small for its contrast.
+    if not (config.get("checks", {}) or {}).get("allow_similar_levels", False):
+        columns = spelling_columns(samples, factors, covariates, design.get("block"))
+        try:
+            check_similar_levels(samples, columns)
+        except DesignError as exc:
+            raise ConfigError(str(exc)) from None
     samples["group"] = _design_groups(samples, factors, covariates)
 
     contrasts = config.get("contrasts", {}) or {}
@@ -169,6 +195,14 @@ def check_config(
         _check_files(config, samples, is_pending)
     if check_chip:
         _check_chip_types(platform["cdf"], samples, is_pending)
+    check_experiment(
+        config,
+        samples,
+        is_pending=is_pending,
+        check_files=check_files and check_chip,
+        output_root=output_root,
+        log=log,
+    )
     return samples
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -11,39 +12,37 @@ import pandas as pd
 
 from sigrestore.config.schema import apply_schema, load_schema
 from sigrestore.errors import ConfigError
+from sigrestore.textio import read_tsv_text, read_yaml
 
 
 def read_config(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read a YAML config and apply the config schema (defaults filled in)."""
-    import yaml
+    """Read a YAML config and apply the config schema (defaults filled in).
 
-    try:
-        with open(path, encoding="utf-8") as fh:
-            config = yaml.safe_load(fh)
-    except OSError as exc:
-        raise ConfigError(f"cannot read the config {path}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"config {path} is not valid YAML: {exc}") from None
+    Errors name the file, and for YAML syntax errors and keys given twice the
+    line and column (:func:`sigrestore.textio.read_yaml`).
+    """
+    config = read_yaml(path, what="config")
     if not isinstance(config, dict):
         raise ConfigError(f"config {path} must be a mapping of keys to values")
     return apply_schema(config, load_schema("config"), what=f"config {path}")
 
 
-def read_sample_sheet(path: str | os.PathLike[str]) -> pd.DataFrame:
+def read_sample_sheet(
+    path: str | os.PathLike[str], *, table: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Read the sample sheet (TSV) and apply the row schema.
 
-    All columns are read as text.  Adds ``path``: ``file`` resolved against the
-    sheet's directory (absolute paths kept), as a string.
+    All columns are read as text (:func:`sigrestore.textio.read_tsv_text`:
+    UTF-8 with or without BOM, UTF-16 with BOM; other encodings are an error
+    naming the line, column and byte).  Adds ``path``: ``file`` resolved
+    against the sheet's directory (absolute paths kept), as a string.
+
+    ``table`` stands in for the content of a sheet a workflow rule will write
+    (the example's, see :func:`example_sheet_table`): it is checked as if it
+    had been read from ``path``.
     """
     sheet = Path(path)
-    try:
-        table = pd.read_csv(
-            sheet, sep="\t", dtype=str, keep_default_na=False, comment=None, skip_blank_lines=True
-        )
-    except FileNotFoundError:
-        raise ConfigError(f"sample sheet {sheet} does not exist") from None
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise ConfigError(f"sample sheet {sheet} cannot be read as TSV: {exc}") from None
+    table = read_tsv_text(sheet, what="sample sheet") if table is None else table.astype(str)
     table.columns = [str(c).strip() for c in table.columns]
     table = table.apply(lambda col: col.str.strip())
     for column in ("sample", "file"):
@@ -85,4 +84,24 @@ def resolve_paths(config: dict[str, Any], base: str | os.PathLike[str]) -> dict[
     if out["platform"].get("annotation"):
         out["platform"]["annotation"] = str(_resolve(base, out["platform"]["annotation"]))
     out["gene_sets"] = [str(_resolve(base, p)) for p in out.get("gene_sets", [])]
+    if out.get("example", {}).get("outdir"):
+        out["example"]["outdir"] = str(_resolve(base, out["example"]["outdir"]))
     return out
+
+
+def example_sheet_table(config: Mapping[str, Any]) -> pd.DataFrame | None:
+    """The example's sample sheet when the config's ``samples`` is the example's own.
+
+    The example rule writes ``<example.outdir>/samples.tsv``; a config naming
+    that file (the bundled one does) gets its content from the simulator,
+    whether or not the rule has run yet, so the sheet always matches the
+    ``example.replicates`` the rule will write.  None for any other sheet.
+    """
+    from sigrestore.simulate.experiment import example_files, example_sheet, example_spec
+
+    options = config.get("example", {}) or {}
+    spec = example_spec(options, seed=config.get("seed"))
+    own = example_files(options.get("outdir", "resources/example"), spec).samples
+    if os.path.abspath(str(config.get("samples", ""))) != os.path.abspath(own):
+        return None
+    return example_sheet(spec)

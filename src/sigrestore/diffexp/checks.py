@@ -38,6 +38,7 @@ __all__ = [
     "non_differences",
     "residual_df",
     "similar_levels",
+    "spelling_columns",
 ]
 
 _TOL = 1e-9
@@ -148,6 +149,23 @@ def check_similar_levels(
     )
 
 
+def spelling_columns(
+    samples: pd.DataFrame, factors: Sequence[str], covariates: Sequence = (), block=None
+) -> list[str]:
+    """Columns whose levels :func:`check_similar_levels` compares: the factors,
+    the covariates that enter as factors, and the block."""
+    from sigrestore.diffexp.design import covariate_spec, numeric_values
+
+    columns = list(factors)
+    for cov in map(covariate_spec, covariates):
+        values = samples[cov.name] if cov.name in samples.columns else None
+        if values is not None and (cov.type == "factor" or numeric_values(values) is None):
+            columns.append(cov.name)
+    if block:
+        columns.append(block)
+    return columns
+
+
 def residual_df(design: Design) -> int:
     """Arrays minus the rank of the design matrix (limma's residual degrees of freedom)."""
     x = design.matrix.to_numpy(dtype=float)
@@ -233,16 +251,10 @@ def check_design(
         The first problem found, naming the contrast, column or samples.
     """
     from sigrestore.diffexp.contrasts import make_contrasts
-    from sigrestore.diffexp.design import build_design, covariate_spec, numeric_values
+    from sigrestore.diffexp.design import build_design
 
     if not allow_similar_levels:
-        columns = list(factors)
-        for cov in map(covariate_spec, covariates):
-            values = samples[cov.name] if cov.name in samples.columns else None
-            if values is not None and (cov.type == "factor" or numeric_values(values) is None):
-                columns.append(cov.name)
-        if block:
-            columns.append(block)
+        columns = spelling_columns(samples, factors, covariates, block)
         check_similar_levels(samples, columns, sample_column=sample_column)
     design = build_design(
         samples, factors=list(factors), covariates=list(covariates), sample_column=sample_column

@@ -45,41 +45,27 @@ def validate_config(
 ) -> Validated:
     """Read and check ``path`` as the workflow will (before any job).
 
-    The YAML is read with :func:`sigrestore.textio.read_yaml` (errors name the
-    line and column), then :func:`sigrestore.config.load_config` runs the
-    schema and the sheet checks, and
-    :func:`sigrestore.preflight.check_experiment` the design, file and output
-    folder checks.  The example's raw files count as pending (the workflow's
-    first rule writes them).
+    :func:`sigrestore.config.load_config` with the workflow's settings: the
+    example's raw files count as pending (the workflow's first rule writes
+    them) and ``results/`` under ``workdir`` must be a writable folder.
 
     Raises
     ------
     SigrestoreError
         The first problem found, naming the file, line, key or row.
     """
-    from sigrestore.config import apply_schema, load_config, load_schema, resolve_paths
-    from sigrestore.errors import ConfigError
-    from sigrestore.preflight import check_experiment
-    from sigrestore.simulate.experiment import example_files
-    from sigrestore.textio import read_yaml
+    from sigrestore.config import load_config, read_config
+    from sigrestore.simulate.experiment import example_files, example_spec
 
     path = Path(path)
     base = Path(workdir) if workdir is not None else Path.cwd()
-    raw = read_yaml(path, what="config")
-    if not isinstance(raw, dict):
-        raise ConfigError(f"config {path} must be a mapping of keys to values")
-    config = resolve_paths(apply_schema(raw, load_schema("config"), what=f"config {path}"), base)
-    outdir = config.get("example", {}).get("outdir", "resources/example")
-    pending = [str(p) for p in example_files(base / outdir).all()]
-    experiment = load_config(path, pending=pending, workdir=base)
-    pending_set = {os.path.normpath(p) for p in pending}
-    result = check_experiment(
-        experiment.config,
-        experiment.samples,
-        is_pending=lambda p: os.path.normpath(os.path.abspath(p)) in pending_set,
-        output_root=base / "results",
-        log=log,
+    # Read once here only to know where the example's files go (pending).
+    raw = read_config(path)
+    outdir = base / raw.get("example", {}).get("outdir", "resources/example")
+    spec = example_spec(raw.get("example"), seed=raw.get("seed"))
+    pending = [str(p) for p in example_files(outdir, spec).all()]
+    experiment = load_config(
+        path, pending=pending, workdir=base, output_root=base / "results", log=log
     )
-    return Validated(
-        path=path, config=experiment.config, samples=experiment.samples, sizes=result.sizes
-    )
+    sizes = experiment.samples["group"].value_counts().sort_index().rename("arrays")
+    return Validated(path=path, config=experiment.config, samples=experiment.samples, sizes=sizes)
