@@ -130,6 +130,8 @@ def check_experiment(
     check_files: bool = True,
     output_root: str | os.PathLike[str] | None = None,
     log=None,
+    cdf: str | None = None,
+    annotation: str | None = None,
 ):
     """Every check of issue 15 that runs at validation, in one call.
 
@@ -149,6 +151,10 @@ def check_experiment(
         The results folder to check (None: not checked).
     log
         Callable taking one line (e.g. ``print``) for the design summary.
+    cdf, annotation
+        The platform files (default: ``platform.cdf`` and
+        ``platform.annotation`` of ``config``); a data source that keeps them
+        elsewhere passes them here.
 
     Returns
     -------
@@ -184,7 +190,7 @@ def check_experiment(
     if not check_files:
         return result
     platform = config.get("platform", {}) or {}
-    cdf_path = platform.get("cdf")
+    cdf_path = cdf if cdf is not None else platform.get("cdf")
     if cdf_path and not is_pending(cdf_path) and os.path.isfile(cdf_path):
         from sigrestore.io import load_cdf, read_cel_header
 
@@ -201,7 +207,8 @@ def check_experiment(
             except FormatError as exc:
                 raise ConfigError(f"sample sheet row {i + 1} (sample {sample!r}): {exc}") from None
         check_cel_dimensions(cdf.rows, cdf.cols, headers, cdf_path=cdf_path)
-        annotation = platform.get("annotation")
+        if annotation is None:
+            annotation = platform.get("annotation")
         if annotation and not is_pending(annotation) and os.path.isfile(annotation):
             check_annotation_platform(cdf.probeset_names, annotation)
         check_top_n(config.get("comparisons") or [], len(cdf.probeset_names), what="probe sets")
