@@ -221,6 +221,7 @@ def test_mislabelled_replicate_stops_before_any_job(tmp_path):
     text = proc.stdout + proc.stderr
     assert proc.returncode != 0
     assert "'Vehicle': resistant_vehicle_2" in text and "checks.allow_similar_levels" in text
+    assert text.count("sigrestore: error:") == 1 and 'File "' not in text  # no traceback
     assert not (work / "results").exists()
 
 

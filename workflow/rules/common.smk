@@ -17,6 +17,7 @@ from sigrestore.config import (
     read_sample_sheet,
 )
 from sigrestore.config import comparison_level as resolve_level
+from sigrestore.errors import SigrestoreError
 from sigrestore.simulate.experiment import example_files, example_spec
 
 # A dataset's config given with --configfile replaces the bundled example's
@@ -36,15 +37,20 @@ EXAMPLE_FILES = [str(p) for p in EXAMPLE.all()]
 
 # The example's own sheet comes from the simulator (it matches
 # example.replicates whether or not the example rule has run).
-_sheet = read_sample_sheet(config["samples"], table=example_sheet_table(config))
-validate(_sheet, schema="../schemas/samples.schema.yaml")
-SAMPLES = check_config(
-    config,
-    _sheet,
-    pending=EXAMPLE_FILES,
-    output_root="results",
-    log=lambda line: print(line, file=sys.stderr),
-).set_index("sample", drop=False)
+try:
+    _sheet = read_sample_sheet(config["samples"], table=example_sheet_table(config))
+    validate(_sheet, schema="../schemas/samples.schema.yaml")
+    SAMPLES = check_config(
+        config,
+        _sheet,
+        pending=EXAMPLE_FILES,
+        output_root="results",
+        log=lambda line: print(line, file=sys.stderr),
+    ).set_index("sample", drop=False)
+except SigrestoreError as exc:
+    # The user's mistake in one plain message (exit status 1), without the
+    # traceback Snakemake prints for an exception raised while parsing.
+    sys.exit(f"sigrestore: error: {exc}")
 
 SAMPLE_NAMES = SAMPLES["sample"].tolist()
 CONTRASTS = list(config["contrasts"])
