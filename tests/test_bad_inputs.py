@@ -347,6 +347,66 @@ def test_top_n_larger_than_the_features(dataset):
         _check(tmp_path, config)
 
 
+def test_top_n_in_a_nested_signature_block(dataset):
+    tmp_path, config = dataset
+    config["comparisons"][0]["signature"] = {"method": "top", "top_n": 13}
+    with pytest.raises(ConfigError, match=r"top_n.*13 is more than the 12 probe sets"):
+        _check(tmp_path, config)
+
+
+def _fake_source(calls: list, *, count: tuple[int, str] | None):
+    """A source module of another kind (as geo/counts will be): no CEL files, no CDF."""
+    import types
+    from dataclasses import dataclass
+
+    module = types.ModuleType("fake_source_for_tests")
+
+    @dataclass(frozen=True)
+    class Settings:
+        annotation: str | None = None
+
+    module.KIND = "fake"
+    module.Settings = Settings
+    module.settings_from_config = lambda config, samples=None: Settings()
+    module.input_files = lambda settings, samples: []
+    module.check_inputs = lambda settings, samples, *, is_pending: calls.append(len(samples))
+    module.load = lambda settings, samples, *, threads=1: None
+    if count is not None:
+        module.feature_count = lambda settings, *, is_pending: count
+    return module
+
+
+@pytest.mark.parametrize("count", [None, (5, "features")])
+def test_checks_of_another_source_are_its_own(dataset, monkeypatch, count):
+    """CEL/CDF checks belong to the Affymetrix source; another source runs its own
+    check_inputs, the design checks still run, top_n meets its feature_count."""
+    from sigrestore import sources
+    from sigrestore.config import check_config, read_config, resolve_paths
+
+    tmp_path, config = dataset
+    # Not a CEL file: the Affymetrix checks would stop at its header.
+    (tmp_path / "raw" / "res_drug_2.CEL").write_bytes(b"not a CEL file")
+    config["comparisons"][0].update(method="top", top_n=6)
+    calls: list = []
+    monkeypatch.setitem(sys.modules, "fake_source_for_tests", _fake_source(calls, count=count))
+    monkeypatch.setattr(sources, "SOURCES", {**sources.SOURCES, "fake": "fake_source_for_tests"})
+    full = resolve_paths(read_config(_write(tmp_path, config)), tmp_path)
+    with pytest.raises(ConfigError, match="res_drug_2"):
+        check_config(full, read_sample_sheet(full["samples"]))
+    full["data"]["source"] = "fake"
+    sheet = read_sample_sheet(full["samples"])
+    if count is None:
+        settings = check_config(full, sheet)
+        assert settings.source == "fake" and not settings.has_annotation
+    else:
+        with pytest.raises(ConfigError, match=r"top_n.*6 is more than the 5 features"):
+            check_config(full, sheet)
+    assert calls == [8]
+    full["contrasts"]["drug_sens"] = "sens_drug + sens_veh"  # design checks: every source
+    with pytest.raises(ConfigError, match="group coefficients sum to 2"):
+        check_config(full, sheet)
+
+
 # --------------------------------------------------------------------------- killed jobs
 
 

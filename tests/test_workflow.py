@@ -158,7 +158,7 @@ def test_dry_run_of_a_fresh_clone(tmp_path):
     work = copy_workflow(tmp_path / "wf")
     proc = snakemake(work, "-n", "--cores", "2")
     assert "simulate_example" in proc.stdout
-    assert "read_cel" in proc.stdout
+    assert "rma" in proc.stdout
     assert not (work / "results").exists()
 
 
@@ -232,8 +232,25 @@ def test_example_scales_with_replicates_from_the_config(tmp_path):
     (work / "config" / "big.yaml").write_text(yaml.safe_dump(config))
     proc = snakemake(work, "-n", "--cores", "1", "--configfile", "config/big.yaml")
     assert "resistant_vehicle_4" in proc.stdout
-    assert proc.stdout.count("rule read_cel:") + proc.stdout.count("localrule read_cel:") == 32
+    # The rma job reads every CEL file itself: 8 groups x 4 replicates as its input.
+    assert len(_job_inputs(proc.stdout, "rma", (".CEL", ".CEL.gz"))) == 32
     assert "arrays per group: resistant_fulvestrant 4," in proc.stderr
+
+
+def _job_inputs(dry_run: str, rule: str, suffixes: tuple[str, ...]) -> list[str]:
+    """The input files ending in ``suffixes`` of the one job of ``rule`` in a dry run."""
+    lines = dry_run.splitlines()
+    starts = [
+        i for i, line in enumerate(lines) if line.strip() in (f"rule {rule}:", f"localrule {rule}:")
+    ]
+    assert len(starts) == 1, f"{len(starts)} jobs of rule {rule}"
+    for line in lines[starts[0] + 1 :]:
+        if line.strip().startswith("input:"):
+            files = [f.strip() for f in line.split(":", 1)[1].split(",")]
+            return [f for f in files if f.endswith(suffixes)]
+        if not line.startswith(" "):
+            break
+    raise AssertionError(f"rule {rule} has no input line in the dry run")
 
 
 def test_missing_raw_files_are_listed_together_before_any_job(tmp_path):
@@ -301,10 +318,27 @@ def test_example_run_produces_every_output(example_run):
     # Large intermediates are temporary.
     assert not list((work / "results").glob("intensities/*.npy"))
     assert not (work / "results" / "qc" / "rma_qc.pkl").exists()
+    assert not (work / "results" / "qc" / "rma_qc.npz").exists()
     # No leftovers of atomic writes.
     assert not [p for p in (work / "results").rglob(".*.tmp*")]
-    # Every job logged.
-    assert len(list((work / "logs").rglob("*.log"))) >= 24 + 5
+    # Every job logged (the RMA job reads the CEL files itself: no per-array jobs).
+    config = _config(work)
+    expected_logs = {
+        "example/simulate_example.log",
+        "preprocess/cdf_cache.log",
+        "preprocess/rma.log",
+        "preprocess/probeset_matrix.log",
+        "preprocess/gene_matrix.log",
+        "qc/qc_figures.log",
+        "qc/sample_figures.log",
+        "enrichment/enrichment.log",
+        "report/summarize_restoration.log",
+        "design/design_table.log",
+        *(f"diffexp/{c}.log" for c in config["contrasts"]),
+        *(f"restoration/{c['name']}.log" for c in config["comparisons"]),
+    }
+    logs = {p.relative_to(work / "logs").as_posix() for p in (work / "logs").rglob("*.log")}
+    assert logs == expected_logs
 
 
 @pytest.mark.slow
@@ -511,5 +545,5 @@ def test_real_data_config_never_triggers_the_example_rule(example_run, tmp_path)
     proc = snakemake(
         work, "-n", "--cores", "1", "--configfile", str(tmp_path / "real.yaml"), "--forceall"
     )
-    assert "read_cel" in proc.stdout
+    assert "rma" in proc.stdout
     assert "simulate_example" not in proc.stdout

@@ -1,13 +1,14 @@
-"""Checks of the input files and the output folder that need no RMA.
+"""Checks of the design, the gene sets and the output folder that need no RMA.
 
-Each function reads only what it needs (headers, the CDF through its cache,
-the annotation, the GMT files) so the workflow can run them at validation and
-a mistake stops the run before hours of reading and normalizing:
+Each function reads only what it needs (the sheet, the GMT files, the
+number of features a source announces) so the workflow can run them at
+validation and a mistake stops the run before hours of reading and
+normalizing.  The checks of a source's own input files (for Affymetrix: one
+chip type, CEL dimensions against the CDF, the annotation's platform) are the
+source module's ``check_inputs`` (:mod:`sigrestore.sources`):
 
-- :func:`check_cel_dimensions`: every CEL's rows x cols equal the CDF's;
-- :func:`check_annotation_platform`: the annotation shares the CDF's probe-set
-  names (an annotation of another array type otherwise empties every
-  gene-level result after RMA);
+- :func:`check_experiment`: all of the below, with the design checks of
+  :func:`sigrestore.diffexp.checks.check_design`;
 - :func:`check_gene_set_files`: GMT files parse (errors name file and line);
 - :func:`check_top_n`: a ``top`` signature asks for no more features than
   the platform has;
@@ -18,59 +19,23 @@ a mistake stops the run before hours of reading and normalizing:
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sigrestore.errors import ConfigError, FormatError
 
+if TYPE_CHECKING:
+    from sigrestore.config.settings import Settings
+    from sigrestore.diffexp.checks import DesignCheck
+    from sigrestore.restoration import ComparisonSpec
+
 __all__ = [
-    "check_annotation_platform",
-    "check_cel_dimensions",
+    "check_experiment",
     "check_gene_set_files",
     "check_output_folder",
     "check_top_n",
 ]
-
-
-def check_cel_dimensions(
-    cdf_rows: int, cdf_cols: int, cels: Iterable[tuple[str, Mapping]], *, cdf_path: str = "CDF"
-) -> None:
-    """Raise ConfigError listing the CEL files whose rows x cols differ from the CDF's.
-
-    Parameters
-    ----------
-    cdf_rows, cdf_cols
-        The CDF's dimensions.
-    cels
-        (label, header) pairs, the header as
-        :func:`~sigrestore.io.read_cel_header` returns it.
-    """
-    bad = [
-        f"  {label}: {header['rows']} x {header['cols']}"
-        for label, header in cels
-        if (int(header["rows"]), int(header["cols"])) != (int(cdf_rows), int(cdf_cols))
-    ]
-    if bad:
-        raise ConfigError(
-            f"{len(bad)} CEL file(s) do not have the dimensions of platform.cdf {cdf_path}"
-            f" ({cdf_rows} x {cdf_cols} cells, rows x cols):\n"
-            + "\n".join(bad[:20])
-            + ("\n  ..." if len(bad) > 20 else "")
-            + "\nThe files are probably truncated or of another array type."
-        )
-
-
-def check_annotation_platform(probeset_names: Sequence[str], annotation_path: str) -> float:
-    """The fraction of the CDF's probe sets the annotation lists; ConfigError if too few."""
-    import pandas as pd
-
-    from sigrestore.annotation import check_platform, read_annotation
-
-    try:
-        annotation = read_annotation(annotation_path)
-        return check_platform(pd.Index(probeset_names), annotation)
-    except FormatError as exc:
-        raise ConfigError(f"platform.annotation {annotation_path}: {exc}") from None
 
 
 def check_gene_set_files(paths: Sequence[str]) -> int:
@@ -85,13 +50,13 @@ def check_gene_set_files(paths: Sequence[str]) -> int:
         raise ConfigError(f"gene_sets: {exc}") from None
 
 
-def check_top_n(comparisons: Iterable[Mapping], n_features: int, *, what: str) -> None:
+def check_top_n(comparisons: Iterable[ComparisonSpec], n_features: int, *, what: str) -> None:
     """Raise ConfigError for a ``top`` signature larger than the ``n_features`` available."""
     for i, comp in enumerate(comparisons):
-        top_n = comp.get("top_n")
-        if comp.get("method") == "top" and top_n is not None and top_n > n_features:
+        top_n = comp.signature.top_n
+        if comp.signature.method == "top" and top_n is not None and top_n > n_features:
             raise ConfigError(
-                f"config key comparisons[{i}].top_n (comparison {comp.get('name')!r}): {top_n}"
+                f"config key comparisons[{i}].top_n (comparison {comp.name!r}): {top_n}"
                 f" is more than the {n_features} {what}; the signature would silently be every"
                 " feature. Choose a smaller top_n."
             )
@@ -123,38 +88,41 @@ def check_output_folder(root: str | os.PathLike[str], subfolders: Iterable[str] 
 
 
 def check_experiment(
-    config: Mapping,
-    samples,
+    settings: Settings,
     *,
-    is_pending=lambda path: False,
+    checks: Mapping[str, Any] | None = None,
+    is_pending: Callable[[str], bool] = lambda path: False,
     check_files: bool = True,
     output_root: str | os.PathLike[str] | None = None,
-    log=None,
-    cdf: str | None = None,
-    annotation: str | None = None,
-):
-    """Every check of issue 15 that runs at validation, in one call.
+    log: Callable[[str], None] | None = None,
+) -> DesignCheck:
+    """Every check of issue 15 that runs at validation and is not the source's own.
+
+    The input files' own consistency (for Affymetrix: chip type, CEL
+    dimensions against the CDF, the annotation's platform) is the data
+    source's ``check_inputs`` (:mod:`sigrestore.sources`), which
+    :func:`~sigrestore.config.check_config` runs before this.
 
     Parameters
     ----------
-    config
-        The config, schema defaults filled in, paths resolved.
-    samples
-        The sample sheet (text columns, ``path`` resolved).
+    settings
+        The resolved settings (:func:`sigrestore.config.settings.resolve_settings`):
+        the sheet (text columns, ``path`` resolved), the design, the contrasts,
+        the comparisons, the gene sets and the source.
+    checks
+        The config's ``checks`` section (``allow_non_difference``,
+        ``allow_similar_levels``).
     is_pending
         ``is_pending(path)`` is true for files a rule will create (the
         example's): they are neither required nor read.
     check_files
-        Read the CEL headers, the CDF (through its cache), the annotation and
-        the GMT files.
+        Parse the GMT files and compare ``top`` signatures with the number of
+        features the source will give (when its module offers
+        ``feature_count``).
     output_root
         The results folder to check (None: not checked).
     log
         Callable taking one line (e.g. ``print``) for the design summary.
-    cdf, annotation
-        The platform files (default: ``platform.cdf`` and
-        ``platform.annotation`` of ``config``); a data source that keeps them
-        elsewhere passes them here.
 
     Returns
     -------
@@ -167,16 +135,17 @@ def check_experiment(
     """
     from sigrestore.diffexp.checks import check_design
     from sigrestore.errors import DesignError
+    from sigrestore.sources import source_module
 
-    design_cfg = config.get("design", {}) or {}
-    checks = config.get("checks", {}) or {}
+    checks = checks or {}
+    design = settings.de.design
     try:
         result = check_design(
-            samples,
-            factors=list(design_cfg.get("factors", [])),
-            covariates=list(design_cfg.get("covariates") or []),
-            contrasts={k: str(v) for k, v in (config.get("contrasts") or {}).items()},
-            block=design_cfg.get("block"),
+            settings.samples,
+            factors=list(design.factors),
+            covariates=list(design.covariates),
+            contrasts={k: str(v) for k, v in settings.contrasts.items()},
+            block=design.block,
             allow_non_difference=checks.get("allow_non_difference") or (),
             allow_similar_levels=bool(checks.get("allow_similar_levels", False)),
         )
@@ -189,29 +158,13 @@ def check_experiment(
         check_output_folder(output_root, ("cache", "normalized", "qc", "diffexp", "restoration"))
     if not check_files:
         return result
-    platform = config.get("platform", {}) or {}
-    cdf_path = cdf if cdf is not None else platform.get("cdf")
-    if cdf_path and not is_pending(cdf_path) and os.path.isfile(cdf_path):
-        from sigrestore.io import load_cdf, read_cel_header
-
-        try:
-            cdf = load_cdf(cdf_path)
-        except FormatError as exc:
-            raise ConfigError(f"platform.cdf {cdf_path}: {exc}") from None
-        headers = []
-        for i, (sample, path) in enumerate(zip(samples["sample"], samples["path"], strict=True)):
-            if is_pending(path) or not os.path.isfile(path):
-                continue
-            try:
-                headers.append((f"row {i + 1} (sample {sample!r}, {path})", read_cel_header(path)))
-            except FormatError as exc:
-                raise ConfigError(f"sample sheet row {i + 1} (sample {sample!r}): {exc}") from None
-        check_cel_dimensions(cdf.rows, cdf.cols, headers, cdf_path=cdf_path)
-        if annotation is None:
-            annotation = platform.get("annotation")
-        if annotation and not is_pending(annotation) and os.path.isfile(annotation):
-            check_annotation_platform(cdf.probeset_names, annotation)
-        check_top_n(config.get("comparisons") or [], len(cdf.probeset_names), what="probe sets")
-    gene_sets = [p for p in config.get("gene_sets") or [] if not is_pending(p)]
+    # Optional in the source contract: a source that knows its number of
+    # features before loading (Affymetrix: the CDF's probe sets) offers it.
+    count = getattr(source_module(settings.source), "feature_count", None)
+    known = count(settings.source_settings, is_pending=is_pending) if count else None
+    if known is not None:
+        n_features, what = known
+        check_top_n(settings.comparisons, n_features, what=what)
+    gene_sets = [p for p in settings.gene_sets if not is_pending(p)]
     check_gene_set_files([p for p in gene_sets if os.path.isfile(p)])
     return result

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from sigrestore.diffexp import (
+    Covariate,
     build_design,
     differential_expression,
     duplicate_correlation,
@@ -188,6 +189,29 @@ def test_numeric_covariate_slope_itself_as_in_r(expr, rin_samples, limma_dir):
     slope = make_contrasts({"rin": "rin"}, design)
     got = fit_contrasts(expr, design, slope).table("rin")
     assert_table(got, ref(limma_dir, "rin_slope"))
+
+
+@pytest.mark.parametrize(
+    "covariate", ["rin", {"name": "rin", "type": "numeric"}, Covariate("rin", "numeric")]
+)
+def test_typed_settings_carry_the_numeric_covariate_into_the_jobs_fit(
+    expr, rin_samples, limma_dir, covariate
+):
+    """The config's covariate, through DESettings, is the slope of the DE and restoration jobs.
+
+    pipeline.ContrastRefit is the fit both jobs run (the restoration job's
+    bootstrap refits with it too); its tables equal limma's ``~0 + group + rin``.
+    """
+    from sigrestore.diffexp import DESettings
+    from sigrestore.pipeline import ContrastRefit
+
+    de = DESettings.from_options(factors=["group"], covariates=[covariate])
+    assert de.design.covariates == (Covariate("rin", "numeric" if covariate != "rin" else "auto"),)
+    hash(de.design)  # typed and frozen: usable as a rule's params / fingerprint
+    assert de.design.build(rin_samples).coefficients == ["Biopsy", "Cancer", "Normal", "rin"]
+    tables = ContrastRefit.from_settings(de, CONTRASTS)(expr, rin_samples)
+    for name in CONTRASTS:
+        assert_table(tables[name], ref(limma_dir, f"rin_{name}"))
 
 
 def test_numeric_covariate_forced_to_a_factor_has_one_column_per_level(rin_samples):

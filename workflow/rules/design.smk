@@ -15,7 +15,8 @@ rule design_table:
     conda:
         CONDA_ENV
     params:
-        samples=SAMPLES.drop(columns=["path"]).reset_index(drop=True),
-        design=config["design"],
+        samples=SHEET,
+        design=SETTINGS.de.design,
+        fingerprint=fingerprint(SETTINGS.de.design),
     script:
         "../scripts/design_table.py"

@@ -11,8 +11,12 @@ Two layers of checks, both before any job runs:
    groups, at least two arrays in every group a contrast uses, comparisons
    naming existing contrasts, a comparison ``level`` of ``gene`` only with an
    annotation (and a collapse method), a finite expression-filter threshold
-   and a filter ``min_samples`` no larger than the number of arrays, one chip
-   type across the CEL files equal to the CDF's.
+   and a filter ``min_samples`` no larger than the number of arrays, the
+   data source's own input checks (Affymetrix: one chip type across the CEL
+   files equal to the CDF's, CEL dimensions, the annotation's platform), and
+   the design checks of :func:`sigrestore.preflight.check_experiment`
+   (contrasts that are differences, level spellings, residual degrees of
+   freedom, GMT files, the results folder).
 
 Every problem is a :class:`~sigrestore.errors.ConfigError` whose message names
 the row, key or file.  The Snakefile calls :func:`check_config` (through
@@ -38,15 +42,18 @@ from sigrestore.config.reading import (
 )
 from sigrestore.config.schema import SCHEMA_DIR_ENV, apply_schema, load_schema, schema_dir
 from sigrestore.config.settings import (
+    Settings,
     annotation_given,
     comparison_dict,
     comparison_level,
     comparison_spec,
+    resolve_settings,
 )
 
 __all__ = [
     "SCHEMA_DIR_ENV",
     "Experiment",
+    "Settings",
     "annotation_given",
     "apply_schema",
     "cdf_chip_type",
@@ -61,6 +68,7 @@ __all__ = [
     "read_config",
     "read_sample_sheet",
     "resolve_paths",
+    "resolve_settings",
     "schema_dir",
 ]
 
@@ -77,10 +85,14 @@ class Experiment:
         The sample sheet, one row per array, indexed like the file (0-based),
         with an extra ``path`` column (the file resolved against the sheet's
         directory) and ``group`` (the factor levels joined by ``_``).
+    settings
+        The typed settings :func:`check_config` resolved (``settings.samples``
+        is ``samples``).
     """
 
     config: dict[str, Any]
     samples: pd.DataFrame
+    settings: Settings | None = None
 
 
 def load_config(
@@ -105,7 +117,7 @@ def load_config(
     base = Path(workdir) if workdir is not None else Path.cwd()
     config = resolve_paths(config, base)
     samples = read_sample_sheet(config["samples"], table=example_sheet_table(config))
-    samples = check_config(
+    settings = check_config(
         config,
         samples,
         pending=pending,
@@ -114,4 +126,4 @@ def load_config(
         output_root=output_root,
         log=log,
     )
-    return Experiment(config=config, samples=samples)
+    return Experiment(config=config, samples=settings.samples, settings=settings)

@@ -3,10 +3,8 @@ contrasts, the comparisons, the filter, the input files and the chip type."""
 
 from __future__ import annotations
 
-import ast
 import math
 import os
-import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -14,11 +12,20 @@ from typing import Any
 import pandas as pd
 
 from sigrestore.config.reading import _row
-from sigrestore.config.settings import annotation_given, comparison_level, comparison_spec
+from sigrestore.config.settings import (
+    DEFAULT_SEED,
+    Settings,
+    annotation_given,
+    comparison_level,
+    comparison_spec,
+    resolve_settings,
+    source_settings,
+)
 from sigrestore.diffexp.checks import check_similar_levels, spelling_columns
 from sigrestore.diffexp.design import covariate_spec
 from sigrestore.errors import ConfigError, DesignError, FormatError
 from sigrestore.preflight import check_experiment
+from sigrestore.sources import source_module
 
 
 def _design_groups(samples: pd.DataFrame, factors: list[str], covariates: list[str]) -> pd.Series:
@@ -31,7 +38,6 @@ def _design_groups(samples: pd.DataFrame, factors: list[str], covariates: list[s
     ``_``, made identifiers), so contrasts see exactly the names limma fits.
     """
     from sigrestore.diffexp import build_design
-    from sigrestore.errors import DesignError
 
     try:
         design = build_design(samples, factors=factors, covariates=covariates)
@@ -41,31 +47,18 @@ def _design_groups(samples: pd.DataFrame, factors: list[str], covariates: list[s
 
 
 def contrast_terms(name: str, expression: str) -> set[str]:
-    """The group names an expression uses; ConfigError if it is not linear arithmetic.
+    """The group names an expression uses; ConfigError if the DE step would reject it.
 
-    Allowed: group names, numbers, ``+ - * /`` and parentheses.
+    The grammar is the DE step's own (:func:`sigrestore.diffexp.contrast_groups`:
+    group names, numbers, ``+ - * /``, parentheses, linear), so an expression
+    passing here never fails later for its form.
     """
-    where = f"contrast {name!r} ({expression!r})"
+    from sigrestore.diffexp import contrast_groups
+
     try:
-        tree = ast.parse(expression.strip(), mode="eval")
-    except SyntaxError:
-        raise ConfigError(f"{where}: not a valid expression over group names") from None
-    names: set[str] = set()
-    allowed_ops = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.UAdd, ast.USub)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            names.add(node.id)
-        elif isinstance(node, ast.Constant):
-            if not isinstance(node.value, int | float) or isinstance(node.value, bool):
-                raise ConfigError(f"{where}: constant {node.value!r} is not a number")
-        elif isinstance(node, ast.BinOp | ast.UnaryOp):
-            if not isinstance(node.op, allowed_ops):
-                raise ConfigError(f"{where}: only + - * / are allowed")
-        elif not isinstance(node, ast.Expression | ast.operator | ast.unaryop | ast.Load):
-            raise ConfigError(f"{where}: {type(node).__name__} is not allowed in a contrast")
-    if not names:
-        raise ConfigError(f"{where}: names no group")
-    return names
+        return contrast_groups(name, expression)
+    except DesignError as exc:
+        raise ConfigError(f"config key contrasts.{name}: {exc}") from None
 
 
 # --------------------------------------------------------------------------- checks
@@ -80,8 +73,11 @@ def check_config(
     check_chip: bool = True,
     output_root: str | os.PathLike[str] | None = None,
     log: Callable[[str], None] | None = None,
-) -> pd.DataFrame:
-    """Run every check a schema cannot express; return the sheet with a ``group`` column.
+) -> Settings:
+    """Run every check a schema cannot express; return the config's typed settings.
+
+    The returned :class:`~sigrestore.config.settings.Settings` holds the sheet
+    with a ``group`` column (``.samples``) and every section resolved once.
 
     Parameters
     ----------
@@ -95,9 +91,12 @@ def check_config(
     check_files
         Check that every input file exists and is readable.
     check_chip
-        Read the CEL headers and the CDF and check they share one chip type,
-        the CEL dimensions equal the CDF's, the annotation lists the CDF's
-        probe sets and a ``top_n`` is no larger than its probe sets.
+        Run the source's own input checks (:func:`check_inputs` of the
+        source module; Affymetrix: the CEL headers and the CDF share one chip
+        type, the CEL dimensions equal the CDF's, the annotation lists the
+        CDF's probe sets) and, with ``check_files``, the checks that read file
+        contents (GMT files parsed, a ``top_n`` no larger than the source's
+        features).
     output_root
         The results folder: checked to be a writable folder (None: not checked).
     log
@@ -114,6 +113,7 @@ def check_config(
         return os.path.normpath(os.path.abspath(path)) in pending_set
 
     samples = samples.copy()
+    seed = config.get("seed", DEFAULT_SEED)
     _check_unique(samples)
     design = config.get("design", {})
     factors = list(design.get("factors", []))
@@ -178,32 +178,34 @@ def check_config(
                     f" ({sorted(contrasts)})"
                 )
         _check_level(config, comp, i)
-        comparison_spec(comp, seed=config.get("seed", 0), has_annotation=annotation_given(config))
+        spec = comparison_spec(comp, seed=seed, has_annotation=annotation_given(config))
         # The pipeline's tables test against differential_expression.treat_lfc;
         # a TREAT signature needs them to test against the comparison's lfc.
         treat_lfc = config.get("differential_expression", {}).get("treat_lfc", 0)
-        if comp.get("method") == "treat" and treat_lfc != comp.get("lfc"):
+        if spec.signature.method == "treat" and treat_lfc != spec.signature.lfc:
             raise ConfigError(
                 f"config key comparisons[{i}].method (comparison {comp.get('name')!r}): 'treat'"
-                f" needs differential_expression.treat_lfc equal to its lfc ({comp.get('lfc')}),"
-                f" got {treat_lfc}"
+                f" needs differential_expression.treat_lfc equal to its lfc"
+                f" ({spec.signature.lfc}), got {treat_lfc}"
             )
 
     _check_filter(config, samples)
-    platform = config.get("platform", {})
+    kind, source = source_settings(config, samples)
+    module = source_module(kind)
     if check_files:
-        _check_files(config, samples, is_pending)
+        _check_files(config, module.input_files(source, samples), is_pending)
     if check_chip:
-        _check_chip_types(platform["cdf"], samples, is_pending)
+        module.check_inputs(source, samples, is_pending=is_pending)
+    settings = resolve_settings(config, samples)
     check_experiment(
-        config,
-        samples,
+        settings,
+        checks=config.get("checks") or {},
         is_pending=is_pending,
         check_files=check_files and check_chip,
         output_root=output_root,
         log=log,
     )
-    return samples
+    return settings
 
 
 def _check_level(config: Mapping[str, Any], comp: Mapping[str, Any], i: int) -> None:
@@ -265,15 +267,9 @@ def _base_name(file: str) -> str:
     return name[:-3] if name.lower().endswith(".gz") else name
 
 
-def _check_files(config: Mapping[str, Any], samples: pd.DataFrame, is_pending) -> None:
-    wanted: list[tuple[str, str]] = [("platform.cdf", config["platform"]["cdf"])]
-    if config["platform"].get("annotation"):
-        wanted.append(("platform.annotation", config["platform"]["annotation"]))
+def _check_files(config: Mapping[str, Any], files: list[tuple[str, str]], is_pending) -> None:
+    wanted = list(files)
     wanted += [(f"gene_sets[{i}]", p) for i, p in enumerate(config.get("gene_sets", []))]
-    wanted += [
-        (f"sample sheet {_row(i)} (sample {s!r})", p)
-        for i, (s, p) in enumerate(zip(samples["sample"], samples["path"], strict=True))
-    ]
     problems = []
     for where, path in wanted:
         if is_pending(path):
@@ -290,62 +286,16 @@ def _check_files(config: Mapping[str, Any], samples: pd.DataFrame, is_pending) -
         )
 
 
-def _check_chip_types(cdf_path: str, samples: pd.DataFrame, is_pending) -> None:
-    from sigrestore.io import read_cel_header
-
-    present = [
-        (i, s, p)
-        for i, (s, p) in enumerate(zip(samples["sample"], samples["path"], strict=True))
-        if not is_pending(p)
-    ]
-    if not present:
-        return
-    chips: dict[str, list[str]] = {}
-    for i, sample, path in present:
-        try:
-            header = read_cel_header(path)
-        except FormatError as exc:
-            raise ConfigError(f"sample sheet {_row(i)} (sample {sample!r}): {exc}") from None
-        chips.setdefault(str(header["chip_type"]), []).append(f"{sample} ({path})")
-    if len(chips) > 1:
-        detail = "; ".join(f"{chip}: {', '.join(files[:5])}" for chip, files in chips.items())
-        raise ConfigError(f"CEL files are of more than one chip type: {detail}")
-    (chip,) = chips
-    if is_pending(cdf_path):
-        return
-    cdf_chip = cdf_chip_type(cdf_path)
-    if _norm_chip(cdf_chip) != _norm_chip(chip):
-        raise ConfigError(
-            f"platform.cdf {cdf_path} is for chip type {cdf_chip!r} but the CEL files are {chip!r}"
-        )
-
-
-def _norm_chip(name: str) -> str:
-    # affy compares cleaned names: case, "-" / "_" and ".CDF" do not matter.
-    name = re.sub(r"\.cdf(\.gz)?$", "", name.strip(), flags=re.IGNORECASE)
-    return re.sub(r"[-_ ]", "", name).lower()
-
-
 def cdf_chip_type(path: str | os.PathLike[str]) -> str:
-    """The chip type a CDF describes.
+    """The chip type a CDF describes (:func:`sigrestore.io.cdf.read_cdf_chip_type`).
 
-    The ``[Chip] Name=`` of an ASCII CDF; binary XDA CDFs carry no name, so
-    (as makecdfenv does) the file name without ``.CDF``/``.gz`` is used.
+    The readers' own rules: gzip detected from the content, ``[Chip] Name=``
+    of an ASCII CDF, the stored chip type of an XDA version-4 CDF, the file
+    name for XDA versions 1-3 (which store none).
     """
-    import gzip
+    from sigrestore.io.cdf import read_cdf_chip_type
 
-    p = Path(path)
-    opener = gzip.open if p.name.lower().endswith(".gz") else open
     try:
-        with opener(p, "rb") as fh:
-            head = fh.read(4096)
-    except (OSError, EOFError) as exc:
-        raise ConfigError(f"platform.cdf {p}: cannot be read ({exc})") from None
-    if head.startswith(b"[CDF]"):
-        text = head.decode("latin-1")
-        section = text.split("[Chip]", 1)
-        if len(section) == 2:
-            match = re.search(r"^Name=(.*)$", section[1], flags=re.MULTILINE)
-            if match and match.group(1).strip():
-                return match.group(1).strip()
-    return re.sub(r"\.cdf(\.gz)?$", "", p.name, flags=re.IGNORECASE)
+        return read_cdf_chip_type(path)
+    except FormatError as exc:
+        raise ConfigError(f"platform.cdf {path}: cannot be read ({exc})") from None

@@ -83,6 +83,10 @@ def resolve_paths(config: dict[str, Any], base: str | os.PathLike[str]) -> dict[
     out["platform"]["cdf"] = str(_resolve(base, out["platform"]["cdf"]))
     if out["platform"].get("annotation"):
         out["platform"]["annotation"] = str(_resolve(base, out["platform"]["annotation"]))
+    branch = out.get("data", {}).get("affymetrix", {}) or {}
+    for key in ("cdf", "annotation"):
+        if branch.get(key):
+            branch[key] = str(_resolve(base, branch[key]))
     out["gene_sets"] = [str(_resolve(base, p)) for p in out.get("gene_sets", [])]
     if out.get("example", {}).get("outdir"):
         out["example"]["outdir"] = str(_resolve(base, out["example"]["outdir"]))

@@ -9,23 +9,36 @@ bootstrap.
 """
 
 from sigrestore.diffexp.checks import DesignCheck, check_design, group_sizes
-from sigrestore.diffexp.contrasts import make_contrasts
+from sigrestore.diffexp.contrasts import contrast_groups, make_contrasts
 from sigrestore.diffexp.design import Covariate, Design, build_design, sanitize_name
 from sigrestore.diffexp.dupcor import duplicate_correlation
-from sigrestore.diffexp.filtering import filter_expressed
+from sigrestore.diffexp.filtering import (
+    ExpressionFilter,
+    FilterSummary,
+    filter_expressed,
+    filter_probe_sets,
+)
 from sigrestore.diffexp.fit import DEFit, bh_adjust, differential_expression, fit_contrasts
+from sigrestore.diffexp.options import DESettings, DesignSpec, LimmaOptions
 
 __all__ = [
     "Covariate",
     "DEFit",
+    "DESettings",
     "Design",
     "DesignCheck",
+    "DesignSpec",
+    "ExpressionFilter",
+    "FilterSummary",
+    "LimmaOptions",
     "bh_adjust",
     "build_design",
     "check_design",
+    "contrast_groups",
     "differential_expression",
     "duplicate_correlation",
     "filter_expressed",
+    "filter_probe_sets",
     "fit_contrasts",
     "group_sizes",
     "make_contrasts",

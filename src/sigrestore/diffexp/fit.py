@@ -32,7 +32,7 @@ import pylimma
 
 from sigrestore.diffexp import _pylimma_fixes  # noqa: F401 - patches pylimma's trend fit
 from sigrestore.diffexp.contrasts import estimable, make_contrasts
-from sigrestore.diffexp.design import Design, build_design
+from sigrestore.diffexp.design import Covariate, Design, build_design
 from sigrestore.diffexp.dupcor import duplicate_correlation
 from sigrestore.diffexp.fast import (
     ebayes_fast,
@@ -411,7 +411,7 @@ def differential_expression(
     *,
     factors: list[str],
     contrasts: Mapping[str, str],
-    covariates: Sequence[str] = (),
+    covariates: Sequence[str | Mapping[str, object] | Covariate] = (),
     block: str | None = None,
     trend: bool = False,
     robust: bool = False,

@@ -43,8 +43,8 @@ def main(args: argparse.Namespace) -> int:
     except SigrestoreError as exc:
         print(f"sigrestore check: error: {exc}", file=sys.stderr)
         return 1
-    n_contrasts = len(checked.config.get("contrasts") or {})
-    n_comparisons = len(checked.config.get("comparisons") or [])
+    n_contrasts = len(checked.settings.contrasts)
+    n_comparisons = len(checked.settings.comparisons)
     print(
         f"{checked.path}: OK ({len(checked.samples)} arrays in {len(checked.sizes)} groups,"
         f" {n_contrasts} contrasts, {n_comparisons} comparisons)"

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from sigrestore.restoration import ComparisonSpec
 
 __all__ = ["comparison_sentence", "headlines"]
 
@@ -55,11 +59,23 @@ def _missing(x) -> bool:
         return x in ("", None)
 
 
-def headlines(config: Mapping, workdir: str | os.PathLike[str] = ".") -> list[str]:
-    """One sentence per comparison of ``config`` whose summary exists under ``workdir``."""
+def headlines(
+    comparisons: Iterable[ComparisonSpec], workdir: str | os.PathLike[str] = "."
+) -> list[str]:
+    """One sentence per comparison whose summary exists under ``workdir``.
+
+    Parameters
+    ----------
+    comparisons
+        The resolved comparisons (``Settings.comparisons`` of
+        :func:`sigrestore.config.check_config`): their names, levels and
+        bootstrap confidence.
+    workdir
+        The folder the workflow ran in (``results/`` under it).
+    """
     out = []
-    for comp in config.get("comparisons") or []:
-        name = comp["name"]
+    for spec in comparisons:
+        name = spec.name
         path = Path(workdir) / "results" / "restoration" / name / "summary.tsv"
         if not path.is_file():
             out.append(f"{name}: no summary ({path} was not written).")
@@ -68,6 +84,6 @@ def headlines(config: Mapping, workdir: str | os.PathLike[str] = ".") -> list[st
         if table.empty:
             out.append(f"{name}: {path} is empty.")
             continue
-        confidence = (comp.get("bootstrap") or {}).get("confidence", 0.95)
-        out.append(comparison_sentence(name, table.iloc[0].to_dict(), confidence=confidence))
+        row = {"level": spec.level, **table.iloc[0].to_dict()}
+        out.append(comparison_sentence(name, row, confidence=spec.bootstrap.confidence))
     return out

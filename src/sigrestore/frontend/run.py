@@ -178,9 +178,9 @@ def main(args: argparse.Namespace) -> int:
                 + ")",
                 flush=True,
             )
-            config = checked.config
+            comparisons = checked.settings.comparisons if checked.settings else ()
         else:
-            config = {}
+            comparisons = ()
     except SigrestoreError as exc:
         print(f"sigrestore run: error: {exc}", file=sys.stderr)
         return 1
@@ -231,7 +231,7 @@ def main(args: argparse.Namespace) -> int:
         if not made:
             report = None
     print()
-    for sentence in headlines(config, workdir):
+    for sentence in headlines(comparisons, workdir):
         print(sentence)
     print(f"Tables and figures: {workdir / 'results'}")
     if report is not None:

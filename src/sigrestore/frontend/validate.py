@@ -6,9 +6,12 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from sigrestore.config import Settings
 
 __all__ = ["Validated", "validate_config"]
 
@@ -29,12 +32,15 @@ class Validated:
         The sample sheet with ``path`` and ``group`` columns.
     sizes
         Arrays per group.
+    settings
+        The typed settings the workflow will use (:class:`sigrestore.config.Settings`).
     """
 
     path: Path
     config: dict[str, Any]
     samples: pd.DataFrame
     sizes: pd.Series
+    settings: Settings | None = None
 
 
 def validate_config(
@@ -68,4 +74,10 @@ def validate_config(
         path, pending=pending, workdir=base, output_root=base / "results", log=log
     )
     sizes = experiment.samples["group"].value_counts().sort_index().rename("arrays")
-    return Validated(path=path, config=experiment.config, samples=experiment.samples, sizes=sizes)
+    return Validated(
+        path=path,
+        config=experiment.config,
+        samples=experiment.samples,
+        sizes=sizes,
+        settings=experiment.settings,
+    )

@@ -364,24 +364,33 @@ def _write_table(frame: pd.DataFrame, path: Path) -> None:
     write_tsv(frame, path, na_rep="NA")
 
 
-def write_result(result: RestorationResult, outdir: str | os.PathLike[str]) -> list[Path]:
-    """Write ``summary.tsv``, ``features.tsv`` and ``bootstrap.tsv`` atomically.
+def result_tables(result: RestorationResult) -> dict[str, pd.DataFrame]:
+    """The tables of a result by output name: ``summary``, ``features``, ``bootstrap``.
 
-    Floats are written with 10 significant digits and NaN as ``NA``, so the same
-    inputs and seeds give byte-identical files.  Without a bootstrap
-    (``bootstrap.n`` 0) ``bootstrap.tsv`` holds only its header, so a table
-    from an earlier run with resamples never survives next to a summary that
-    has none.  Returns the paths written.
+    Without a bootstrap (``bootstrap.n`` 0) ``bootstrap`` is an empty table
+    with its header, so a table from an earlier run with resamples never
+    survives next to a summary that has none.
     """
-    outdir = Path(outdir)
-    paths = [outdir / "summary.tsv", outdir / "features.tsv", outdir / "bootstrap.tsv"]
-    _write_table(result.summary, paths[0])
-    _write_table(result.features, paths[1])
     bootstrap = result.bootstrap
     if bootstrap is None:
         bootstrap = pd.DataFrame(
             {"restored_fraction": pd.Series(dtype=float)},
             index=pd.Index([], dtype=int, name="resample"),
         )
-    _write_table(bootstrap, paths[2])
+    return {"summary": result.summary, "features": result.features, "bootstrap": bootstrap}
+
+
+def write_result(result: RestorationResult, outdir: str | os.PathLike[str]) -> list[Path]:
+    """Write ``summary.tsv``, ``features.tsv`` and ``bootstrap.tsv`` atomically.
+
+    Floats are written with 10 significant digits and NaN as ``NA``, so the same
+    inputs and seeds give byte-identical files (see :func:`result_tables`).
+    Returns the paths written.
+    """
+    outdir = Path(outdir)
+    paths = []
+    for name, table in result_tables(result).items():
+        path = outdir / f"{name}.tsv"
+        _write_table(table, path)
+        paths.append(path)
     return paths
