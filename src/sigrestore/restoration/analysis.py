@@ -25,6 +25,7 @@ from sigrestore.restoration.calls import (
     status_fractions,
 )
 from sigrestore.restoration.connectivity import connectivity_score
+from sigrestore.restoration.corrected import corrected_columns
 from sigrestore.restoration.spec import ComparisonSpec
 from sigrestore.restoration.statistics import (
     hypergeometric_test,
@@ -47,6 +48,9 @@ SUMMARY_COLUMNS = (
     "ci_high",
     "bootstrap_low",
     "bootstrap_high",
+    "restored_fraction_corrected",
+    "corrected_low",
+    "corrected_high",
     "hypergeom_p",
     "slope",
     "spearman",
@@ -189,6 +193,15 @@ def analyze_comparison(
     row["ci_low"], row["ci_high"], row["bootstrap_low"], row["bootstrap_high"] = intervals(
         counts["restored"], counts["signature_size"], "restored_fraction"
     )
+    corrected = corrected_columns(
+        ref,
+        res,
+        classified,
+        spec,
+        modulator_calls=calls.get("modulator"),
+    )
+    for key in ("restored_fraction_corrected", "corrected_low", "corrected_high"):
+        row[key] = corrected.pop(key)
     row["hypergeom_p"] = hypergeometric_test(
         counts["restored"], counts["signature_size"], universe_hits, universe
     )
@@ -255,6 +268,9 @@ def analyze_comparison(
             "restored_beyond_modulator_fraction",
         )
 
+    # The other corrected fractions and their details.
+    row |= corrected
+
     # Test and score details, then provenance.
     row |= {
         "universe": universe,
@@ -291,6 +307,9 @@ def analyze_comparison(
         "bootstrap_duplicates": spec.bootstrap.duplicates,
         "connectivity_permutations": spec.connectivity.permutations,
         "connectivity_seed": spec.connectivity.seed,
+        "corrected_pi0_method": spec.corrected.pi0_method,
+        "corrected_resamples": spec.corrected.resamples,
+        "corrected_seed": spec.corrected.seed,
     }
     summary = pd.DataFrame([row], index=pd.Index([spec.name], name="comparison"))
 
