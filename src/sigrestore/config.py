@@ -534,7 +534,7 @@ def comparison_dict(
 ) -> dict[str, Any]:
     """One config entry as :meth:`ComparisonSpec.from_dict` takes it (nulls resolved)."""
     d = _drop_none(copy.deepcopy(dict(entry)))
-    for section in ("bootstrap", "connectivity"):
+    for section in ("bootstrap", "connectivity", "corrected"):
         d.setdefault(section, {}).setdefault("seed", seed)
     d["level"] = comparison_level(entry, has_annotation=has_annotation)
     return d

@@ -1,6 +1,8 @@
 # The restoration analysis of every comparison in the config: signature,
-# statuses, fractions with Wilson and bootstrap intervals, hypergeometric
-# test, slope, Spearman correlation and connectivity score, with figures.
+# statuses, fractions with Wilson and bootstrap intervals, the power-corrected
+# fraction (issue 9), hypergeometric test, slope, Spearman correlation and
+# connectivity score, the threshold-sensitivity grid, with figures; the
+# headline sentence and figure open the report.
 # At gene level (the default with an annotation) it reads the .genes.tsv
 # tables and works on the gene-collapsed matrix; at probe-set level on the
 # probe-set tables without the AFFX- controls (sigrestore.pipeline).
@@ -12,6 +14,26 @@ rule restoration:
         expression=rules.rma.output.parquet,
         annotation=annotation_input,
     output:
+        **reported_figures(
+            "results/restoration/{comparison}",
+            HEADLINE_FIGURES,
+            category="0. Headline",
+            subcategory="{comparison}",
+        ),
+        headline=report(
+            ensure("results/restoration/{comparison}/headline.tsv", non_empty=True),
+            caption="../report/restoration_headline.rst",
+            category="0. Headline",
+            subcategory="{comparison}",
+            labels={"comparison": "{comparison}", "table": "headline"},
+        ),
+        sensitivity_table=report(
+            ensure("results/restoration/{comparison}/threshold_sensitivity.tsv", non_empty=True),
+            caption="../report/restoration_sensitivity.rst",
+            category="3. Restoration",
+            subcategory="{comparison}",
+            labels={"comparison": "{comparison}", "table": "threshold sensitivity"},
+        ),
         **reported_figures(
             "results/restoration/{comparison}",
             RESTORATION_FIGURES,

@@ -26,6 +26,8 @@ from sigrestore.restoration.calls import (
 )
 from sigrestore.restoration.connectivity import connectivity_score
 from sigrestore.restoration.corrected import corrected_columns
+from sigrestore.restoration.headline import headline_table
+from sigrestore.restoration.sensitivity import SENSITIVITY_COLUMNS, threshold_sensitivity
 from sigrestore.restoration.spec import ComparisonSpec
 from sigrestore.restoration.statistics import (
     hypergeometric_test,
@@ -83,6 +85,9 @@ class RestorationResult:
         Per-resample fractions (None when the bootstrap was not run).
     groups : Series or None
         sample -> group used to resample (and to annotate the heatmap).
+    sensitivity : DataFrame or None
+        The threshold-sensitivity table
+        (:func:`~sigrestore.restoration.sensitivity.threshold_sensitivity`).
     """
 
     spec: ComparisonSpec
@@ -92,6 +97,7 @@ class RestorationResult:
     connectivity: dict = field(repr=False)
     bootstrap: pd.DataFrame | None = field(default=None, repr=False)
     groups: pd.Series | None = field(default=None, repr=False)
+    sensitivity: pd.DataFrame | None = field(default=None, repr=False)
 
 
 def analyze_comparison(
@@ -322,6 +328,7 @@ def analyze_comparison(
         connectivity=conn,
         bootstrap=boot,
         groups=groups,
+        sensitivity=threshold_sensitivity(ref, res, spec),
     )
 
 
@@ -358,7 +365,8 @@ def _write_table(frame: pd.DataFrame, path: Path) -> None:
 
 
 def write_result(result: RestorationResult, outdir: str | os.PathLike[str]) -> list[Path]:
-    """Write ``summary.tsv``, ``features.tsv`` and ``bootstrap.tsv`` atomically.
+    """Write ``summary.tsv``, ``features.tsv``, ``bootstrap.tsv``,
+    ``threshold_sensitivity.tsv`` and ``headline.tsv`` atomically.
 
     Floats are written with 10 significant digits and NaN as ``NA``, so the same
     inputs and seeds give byte-identical files.  Without a bootstrap
@@ -367,7 +375,13 @@ def write_result(result: RestorationResult, outdir: str | os.PathLike[str]) -> l
     has none.  Returns the paths written.
     """
     outdir = Path(outdir)
-    paths = [outdir / "summary.tsv", outdir / "features.tsv", outdir / "bootstrap.tsv"]
+    paths = [
+        outdir / "summary.tsv",
+        outdir / "features.tsv",
+        outdir / "bootstrap.tsv",
+        outdir / "threshold_sensitivity.tsv",
+        outdir / "headline.tsv",
+    ]
     _write_table(result.summary, paths[0])
     _write_table(result.features, paths[1])
     bootstrap = result.bootstrap
@@ -377,4 +391,9 @@ def write_result(result: RestorationResult, outdir: str | os.PathLike[str]) -> l
             index=pd.Index([], dtype=int, name="resample"),
         )
     _write_table(bootstrap, paths[2])
+    sensitivity = result.sensitivity
+    if sensitivity is None:
+        sensitivity = pd.DataFrame(columns=list(SENSITIVITY_COLUMNS))
+    write_tsv(sensitivity, paths[3], index=False, na_rep="NA")
+    write_tsv(headline_table(result.summary), paths[4], index=False, na_rep="NA")
     return paths

@@ -34,15 +34,13 @@ ref <- do.call(rbind, lapply(names(cases), function(k) {
     smoother = pi0est(p, lambda = lambda, pi0.method = "smoother")$pi0,
     bootstrap = pi0est(p, lambda = lambda, pi0.method = "bootstrap")$pi0,
     lambda_05 = pi0est(p, lambda = 0.5)$pi0,
-    propTrueNull_lfdr = propTrueNull(p, method = "lfdr"),
-    propTrueNull_hist = propTrueNull(p, method = "hist")
+    propTrueNull_lfdr = propTrueNull(p, method = "lfdr")
   )
 }))
 ref$smoother <- sprintf("%.17g", ref$smoother)
 ref$bootstrap <- sprintf("%.17g", ref$bootstrap)
 ref$lambda_05 <- sprintf("%.17g", ref$lambda_05)
 ref$propTrueNull_lfdr <- sprintf("%.17g", ref$propTrueNull_lfdr)
-ref$propTrueNull_hist <- sprintf("%.17g", ref$propTrueNull_hist)
 write.table(ref, "pi0_reference.tsv", sep = "\t", quote = FALSE, row.names = FALSE)
 cat(R.version.string, "qvalue", as.character(packageVersion("qvalue")),
     "limma", as.character(packageVersion("limma")), "\n")
