@@ -160,9 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reps", type=int, nargs="+", default=[2, 3, 4, 6])
     parser.add_argument("--noise", nargs="+", default=list(NOISE), choices=list(NOISE))
     parser.add_argument("--planted", type=float, nargs="+", default=[0.2, 0.4, 0.7])
-    parser.add_argument(
-        "--restoration", nargs="+", default=list(SHARES), choices=list(SHARES)
-    )
+    parser.add_argument("--restoration", nargs="+", default=list(SHARES), choices=list(SHARES))
     parser.add_argument("--genes", type=int, default=3000)
     parser.add_argument("--signature-size", type=int, default=300)
     parser.add_argument("--out", help="also write every study's numbers to this TSV")
@@ -174,9 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     for reps, noise, planted, restoration in grid:
         for study in range(args.studies):
             rows.append(
-                one_study(
-                    reps, noise, planted, restoration, study, args.genes, args.signature_size
-                )
+                one_study(reps, noise, planted, restoration, study, args.genes, args.signature_size)
             )
         last = pd.DataFrame(rows[-args.studies :])
         err = (last["corrected"] - planted).abs()

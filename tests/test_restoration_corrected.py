@@ -1,4 +1,4 @@
-"""The power-corrected restored fraction, pi0 estimators, threshold sensitivity, headline (issue 9)."""
+"""Power-corrected restored fraction, pi0 estimators, threshold sensitivity, headline (issue 9)."""
 
 from __future__ import annotations
 

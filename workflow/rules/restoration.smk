@@ -20,6 +20,12 @@ rule restoration:
             category="0. Headline",
             subcategory="{comparison}",
         ),
+        **reported_figures(
+            "results/restoration/{comparison}",
+            RESTORATION_FIGURES,
+            category="3. Restoration",
+            subcategory="{comparison}",
+        ),
         headline=report(
             ensure("results/restoration/{comparison}/headline.tsv", non_empty=True),
             caption="../report/restoration_headline.rst",
@@ -28,17 +34,14 @@ rule restoration:
             labels={"comparison": "{comparison}", "table": "headline"},
         ),
         sensitivity_table=report(
-            ensure("results/restoration/{comparison}/threshold_sensitivity.tsv", non_empty=True),
+            ensure(
+                "results/restoration/{comparison}/threshold_sensitivity.tsv",
+                non_empty=True,
+            ),
             caption="../report/restoration_sensitivity.rst",
             category="3. Restoration",
             subcategory="{comparison}",
             labels={"comparison": "{comparison}", "table": "threshold sensitivity"},
-        ),
-        **reported_figures(
-            "results/restoration/{comparison}",
-            RESTORATION_FIGURES,
-            category="3. Restoration",
-            subcategory="{comparison}",
         ),
         summary=report(
             ensure("results/restoration/{comparison}/summary.tsv", non_empty=True),
