@@ -58,7 +58,14 @@ TOLERANCE = 0.07
 
 
 def one_study(
-    reps: int, noise: str, planted: float, restoration: str, study: int, genes: int, size: int
+    reps: int,
+    noise: str,
+    planted: float,
+    restoration: str,
+    study: int,
+    genes: int,
+    size: int,
+    pi0_method: str = "lfdr",
 ) -> dict:
     """Simulate, fit and analyse one study; the summary numbers and the realized truth."""
     cell = (reps, list(NOISE).index(noise), round(planted * 100), list(SHARES).index(restoration))
@@ -90,6 +97,7 @@ def one_study(
             "restoration": "restoration",
             "bootstrap": {"n": 0},
             "connectivity": {"permutations": 0},
+            "corrected": {"pi0_method": pi0_method},
         }
     )
     result = analyze_comparison(tables, comparison)
@@ -233,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--restoration", nargs="+", default=list(SHARES), choices=list(SHARES))
     parser.add_argument("--genes", type=int, default=3000)
     parser.add_argument("--signature-size", type=int, default=300)
+    parser.add_argument("--pi0-method", default="lfdr", choices=["lfdr", "smoother", "bootstrap"])
     parser.add_argument("--out", help="also write every study's numbers to this TSV")
     parser.add_argument("--timing", action="store_true", help="only time the corrected parts")
     args = parser.parse_args(argv)
