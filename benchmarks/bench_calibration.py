@@ -255,7 +255,16 @@ def main(argv: list[str] | None = None) -> int:
     for reps, noise, planted, restoration in grid:
         for study in range(args.studies):
             rows.append(
-                one_study(reps, noise, planted, restoration, study, args.genes, args.signature_size)
+                one_study(
+                    reps,
+                    noise,
+                    planted,
+                    restoration,
+                    study,
+                    args.genes,
+                    args.signature_size,
+                    args.pi0_method,
+                )
             )
         last = pd.DataFrame(rows[-args.studies :])
         err = (last["corrected"] - planted).abs()
