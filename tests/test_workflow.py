@@ -300,8 +300,10 @@ def test_example_restored_fraction_is_the_planted_one(example_run):
     headline = pd.read_csv(
         example_run / "results/restoration/fulvestrant_rapamycin/headline.tsv", sep="\t"
     )
-    assert headline["sentence"].iloc[0].startswith(
-        f"The cotreatment restores {100 * corrected:.0f}% (95% CI "
+    assert (
+        headline["sentence"]
+        .iloc[0]
+        .startswith(f"The cotreatment restores {100 * corrected:.0f}% (95% CI ")
     )
     combined = pd.read_csv(example_run / "results/restoration/summary.tsv", sep="\t")
     assert combined["restored_fraction"].iloc[0] == pytest.approx(fraction)
