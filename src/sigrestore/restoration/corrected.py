@@ -10,13 +10,14 @@ and removes the false positives that S contains at its FDR.
 
 Estimator (see docs/restoration.md for the measurements that chose it)::
 
-    pi0_S      = Storey's pi0 of the two-sided restoration p-values over S
-                 (qvalue::pi0est; smoother by default)
+    pi0_S      = the null share of the two-sided restoration p-values over S
+                 (limma's propTrueNull "lfdr" by default; qvalue's pi0est
+                 smoother or bootstrap on request)
     share_d    = share of S's non-null features moved in direction d, from the
                  excess over the null of small p-values (p < 1/2) with
                  sign(t) = d and with sign(t) = -d
     pi1_d      = (1 - pi0_S) * share_d
-    fdp_S      = estimated false share of S (reference contrast: Storey's pi0
+    fdp_S      = estimated false share of S (reference contrast: the same pi0
                  of all reference p-values times the null probability of
                  every feature to enter S, summed, over |S|)
     corrected  = pi1_d / (1 - fdp_S), clipped to [0, 1]
