@@ -234,6 +234,19 @@ def test_feature_bootstrap_interval_is_the_percentile_of_resamples(study):
     direction = pd.Series(
         np.where(result.features["direction"] == "up", 1, -1), index=result.features.index
     )
+    # By hand: the same draws, lfdr percentiles, the upper bound widened to
+    # the bootstrap-lambda estimator's upper percentile when that is larger.
+    res = tables["res"].reindex(direction.index)
+    p = res["P.Value"].to_numpy()
+    agree = np.sign(res["t"].to_numpy()) * direction.to_numpy()
+    idx = np.random.default_rng(1).integers(0, len(p), size=(1000, len(p)))
+    divisor = 1 - s.signature_false_share
+    lfdr = np.clip(directional_pi1(p[idx], agree[idx], pi0_method="lfdr") / divisor, 0, 1)
+    boot = np.clip(directional_pi1(p[idx], agree[idx], pi0_method="bootstrap") / divisor, 0, 1)
+    low, high = np.quantile(lfdr, [0.025, 0.975])
+    high = max(high, np.quantile(boot, 0.975))
+    assert s.corrected_low == pytest.approx(low, abs=1e-12)
+    assert s.corrected_high == pytest.approx(high, abs=1e-12)
     est = corrected_fraction(
         tables["res"],
         direction,
@@ -249,6 +262,14 @@ def test_feature_bootstrap_interval_is_the_percentile_of_resamples(study):
         confidence=0.99,
     )
     assert wider.low <= est.low and wider.high >= est.high
+    # With the bootstrap-lambda estimator itself, a plain percentile interval.
+    own = corrected_fraction(
+        tables["res"],
+        direction,
+        false_share=s.signature_false_share,
+        settings=CorrectedSettings(pi0_method="bootstrap", resamples=1000, seed=1),
+    )
+    assert (own.low, own.high) == pytest.approx(tuple(np.quantile(boot, [0.025, 0.975])))
 
 
 # --------------------------------------------------------------------------- sensitivity
