@@ -429,7 +429,7 @@ def test_check_config_direct_call(dataset):
     full = read_config_from(tmp_path, config)
     samples = read_sample_sheet(tmp_path / "config" / "samples.tsv")
     checked = check_config(full, samples, check_files=False, check_chip=False)
-    assert "group" in checked
+    assert "group" in checked.samples
 
 
 def read_config_from(tmp_path: Path, config: dict) -> dict:
@@ -537,4 +537,119 @@ def test_expression_filter_errors_name_the_key(dataset, options, message):
     tmp_path, config = dataset
     config["differential_expression"] = {"filter": {"enabled": True, **options}}
     with pytest.raises(ConfigError, match=message):
+        _load(tmp_path, config)
+
+
+# --------------------------------------------------------------------------- regressions (issue 11)
+
+
+@pytest.mark.parametrize("expression", ["res_drug * res_veh", "res_drug / res_veh"])
+def test_nonlinear_contrast_fails_at_validation_not_in_the_job(dataset, expression):
+    """config.py's own parser accepted products and quotients of groups that the DE
+    step's parser rejects; the config check now uses the DE step's grammar."""
+    tmp_path, config = dataset
+    config = copy.deepcopy(config)
+    config["contrasts"]["drug_res"] = expression
+    with pytest.raises(ConfigError, match=r"contrasts\.drug_res: contrast 'drug_res'.*not linear"):
+        _load(tmp_path, config)
+
+
+def test_gzipped_cdf_without_gz_suffix_passes_the_chip_check(dataset):
+    """The chip check detected gzip by suffix while the reader uses magic bytes: a
+    gzipped ASCII CDF named .CDF failed with a false chip-type mismatch."""
+    import gzip
+
+    tmp_path, config = dataset
+    cdf = tmp_path / "raw" / "TinyChip.CDF"
+    cdf.write_bytes(gzip.compress(cdf.read_bytes()))
+    exp = _load(tmp_path, config)
+    assert len(exp.samples) == 8
+
+
+def test_cdf_chip_type_follows_the_readers(tmp_path):
+    """Chip type of ASCII and XDA CDFs, plain or gzipped, is the reader's: the [Chip]
+    name of an ASCII CDF, the file name of an XDA CDF of a version that stores none."""
+    import gzip
+
+    from sigrestore.config import cdf_chip_type
+    from sigrestore.io import read_cdf
+
+    layout = make_layout(6, probes_per_set=2, chip_type="Chip-A_1", seed=0)
+    for fmt in ("ascii", "xda"):
+        path = tmp_path / f"renamed.{fmt}.cdf"
+        write_cdf(path, layout, format=fmt)
+        zipped = tmp_path / f"zipped.{fmt}.CDF"
+        zipped.write_bytes(gzip.compress(path.read_bytes()))
+        for p, stem in ((path, "renamed"), (zipped, "zipped")):
+            expected = "Chip-A_1" if fmt == "ascii" else stem
+            assert cdf_chip_type(p) == read_cdf(p).chip_type == expected
+
+
+def test_nested_signature_block_is_accepted_by_the_schema(dataset):
+    """The nested signature: block that ComparisonSpec and docs/restoration.md call
+    canonical was rejected by the workflow schema."""
+    tmp_path, config = dataset
+    config = copy.deepcopy(config)
+    config["comparisons"][0]["signature"] = {"fdr": 0.1, "lfc": 0.5, "method": "threshold"}
+    exp = _load(tmp_path, config)
+    spec = exp.settings.comparison("cmp")
+    assert (spec.signature.fdr, spec.signature.lfc) == (0.1, 0.5)
+    # Calls inherit the nested fdr, as they inherit a top-level one.
+    assert spec.restoration_call.fdr == 0.1
+    # A top-level key set to another non-default value conflicts.
+    config["comparisons"][0]["fdr"] = 0.2
+    with pytest.raises(ConfigError, match="both at top level"):
+        _load(tmp_path, config)
+
+
+def test_check_config_returns_typed_settings(dataset):
+    """One resolution: DE settings, specs (seeds resolved), enrichment, source."""
+    from sigrestore.diffexp import DESettings
+    from sigrestore.enrichment import EnrichmentSettings
+    from sigrestore.restoration import ComparisonSpec
+    from sigrestore.sources import affymetrix
+
+    tmp_path, config = dataset
+    config = copy.deepcopy(config)
+    config["seed"] = 7
+    config["differential_expression"] = {"trend": True, "filter": {"enabled": True}}
+    settings = _load(tmp_path, config).settings
+    assert isinstance(settings.de, DESettings)
+    assert settings.de.limma.trend and settings.de.filter.enabled
+    assert settings.de.design.factors == ("cell_line", "treatment")
+    (spec,) = settings.comparisons
+    assert isinstance(spec, ComparisonSpec)
+    assert spec.bootstrap.seed == spec.connectivity.seed == spec.corrected.seed == 7
+    assert spec.level == "probeset"
+    assert settings.enrichment == EnrichmentSettings(seed=7)
+    assert settings.source == "affymetrix"
+    assert isinstance(settings.source_settings, affymetrix.Settings)
+    assert settings.source_settings.cdf == str(tmp_path / "raw" / "TinyChip.CDF")
+
+
+def test_corrected_and_sensitivity_sections_resolve_through_the_config(dataset):
+    """The comparison's corrected/sensitivity keys reach its spec; bad ones name the key."""
+    tmp_path, config = dataset
+    config = copy.deepcopy(config)
+    config["comparisons"][0]["corrected"] = {"seed": 5, "resamples": 10}
+    config["comparisons"][0]["sensitivity"] = {"signature_lfc": [1, 0]}
+    (spec,) = _load(tmp_path, config).settings.comparisons
+    assert spec.corrected.seed == 5 and spec.corrected.resamples == 10
+    assert spec.sensitivity.signature_lfc == (0.0, 1.0)
+    config["comparisons"][0]["sensitivity"] = {"restoration_fdr": [0.05, 2]}
+    with pytest.raises(ConfigError, match="restoration_fdr"):
+        _load(tmp_path, config)
+
+
+def test_data_block_selects_the_source_and_overrides_platform(dataset):
+    tmp_path, config = dataset
+    config = copy.deepcopy(config)
+    (tmp_path / "raw" / "annot.tsv").write_text("ID\tGene Symbol\nps1\tA\n")
+    config["data"] = {"source": "affymetrix", "affymetrix": {"annotation": "raw/annot.tsv"}}
+    settings = _load(tmp_path, config).settings
+    assert settings.source_settings.annotation == str(tmp_path / "raw" / "annot.tsv")
+    assert settings.source_settings.cdf == str(tmp_path / "raw" / "TinyChip.CDF")
+    assert settings.has_annotation
+    config["data"] = {"source": "nanostring"}
+    with pytest.raises(ConfigError, match=r"data\.source"):
         _load(tmp_path, config)

@@ -42,7 +42,7 @@ def test_volcano(table, tmp_path):
 
 
 def test_ma(table):
-    fig = ma_plot(table, fdr=0.05)
+    fig = ma_plot(table, fdr=0.05, lfc=0.0)
     assert _points(fig) == [2, 3, 1]  # lfc=0: SMALL counts as up
     np.testing.assert_allclose(fig.axes[0].collections[2].get_offsets(), [[9.0, -3.0]])
 
@@ -52,3 +52,27 @@ def test_missing_columns(table):
         ma_plot(table.drop(columns="AveExpr"))
     with pytest.raises(FormatError, match=r"adj\.P\.Val"):
         volcano_plot(table.drop(columns="adj.P.Val"))
+
+
+def test_volcano_and_ma_plot_colour_the_same_features():
+    """Issue 11: the volcano coloured |logFC| >= 1, the MA plot of the same table >= 0."""
+    import inspect
+
+    vol = inspect.signature(volcano_plot).parameters
+    ma = inspect.signature(ma_plot).parameters
+    assert vol["fdr"].default == ma["fdr"].default
+    assert vol["lfc"].default == ma["lfc"].default
+    table = pd.DataFrame(
+        {
+            "logFC": [2.0, 0.5, -3.0, 0.1],
+            "AveExpr": [8.0, 7.0, 6.0, 5.0],
+            "P.Value": [1e-6, 1e-6, 1e-6, 0.5],
+            "adj.P.Val": [1e-5, 1e-5, 1e-5, 0.6],
+        }
+    )
+
+    def coloured(fig):
+        ax = fig.axes[0]
+        return sorted(len(c.get_offsets()) for c in ax.collections)
+
+    assert coloured(volcano_plot(table, label_column=None)) == coloured(ma_plot(table))

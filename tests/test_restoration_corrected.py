@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -239,7 +240,8 @@ def test_feature_bootstrap_interval_is_the_percentile_of_resamples(study):
     res = tables["res"].reindex(direction.index)
     p = res["P.Value"].to_numpy()
     agree = np.sign(res["t"].to_numpy()) * direction.to_numpy()
-    idx = np.random.default_rng(1).integers(0, len(p), size=(1000, len(p)))
+    rng = np.random.default_rng(spec.corrected.seed)
+    idx = rng.integers(0, len(p), size=(spec.corrected.resamples, len(p)))
     divisor = 1 - s.signature_false_share
     lfdr = np.clip(directional_pi1(p[idx], agree[idx], pi0_method="lfdr") / divisor, 0, 1)
     boot = np.clip(directional_pi1(p[idx], agree[idx], pi0_method="bootstrap") / divisor, 0, 1)
@@ -251,14 +253,14 @@ def test_feature_bootstrap_interval_is_the_percentile_of_resamples(study):
         tables["res"],
         direction,
         false_share=s.signature_false_share,
-        settings=CorrectedSettings(resamples=1000, seed=1),
+        settings=spec.corrected,
     )
     assert est.low == s.corrected_low and est.high == s.corrected_high
     wider = corrected_fraction(
         tables["res"],
         direction,
         false_share=s.signature_false_share,
-        settings=CorrectedSettings(resamples=1000, seed=1),
+        settings=spec.corrected,
         confidence=0.99,
     )
     assert wider.low <= est.low and wider.high >= est.high
@@ -267,7 +269,7 @@ def test_feature_bootstrap_interval_is_the_percentile_of_resamples(study):
         tables["res"],
         direction,
         false_share=s.signature_false_share,
-        settings=CorrectedSettings(pi0_method="bootstrap", resamples=1000, seed=1),
+        settings=replace(spec.corrected, pi0_method="bootstrap"),
     )
     assert (own.low, own.high) == pytest.approx(tuple(np.quantile(boot, [0.025, 0.975])))
 

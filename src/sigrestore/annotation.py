@@ -50,7 +50,10 @@ __all__ = [
     "annotate_table",
     "check_platform",
     "collapse_to_genes",
+    "drop_controls",
     "is_control_probe_set",
+    "level_expression",
+    "load_annotation",
     "read_annotation",
 ]
 
@@ -458,3 +461,42 @@ def annotate_table(
     out.insert(0, "entrez_id", ann["entrez_id"].to_numpy())
     out.insert(0, "gene_symbol", ann["gene_symbol"].to_numpy())
     return out
+
+
+# --------------------------------------------------------------------------- levels
+
+AnnotationLike = pd.DataFrame | str | os.PathLike[str] | None
+
+
+def load_annotation(annotation: AnnotationLike) -> pd.DataFrame | None:
+    """An annotation frame from a frame, a file path, or nothing (None or ``""``)."""
+    if annotation is None or isinstance(annotation, pd.DataFrame):
+        return annotation
+    if not str(annotation):
+        return None
+    return read_annotation(annotation)
+
+
+def drop_controls(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` without its AFFX- control probe sets (rows)."""
+    return table.loc[~is_control_probe_set(table.index)]
+
+
+def level_expression(
+    expression: pd.DataFrame,
+    *,
+    level: str,
+    annotation: AnnotationLike = None,
+    collapse: str = "max_mean",
+) -> pd.DataFrame:
+    """The expression matrix at ``level``: gene-collapsed (``"gene"``) or as is (``"probeset"``)."""
+    if level == "probeset":
+        return expression
+    if level != "gene":
+        raise ConfigError(f"level must be 'gene' or 'probeset', got {level!r}")
+    frame = load_annotation(annotation)
+    if frame is None:
+        raise ConfigError("level 'gene' needs an annotation (platform.annotation)")
+    if collapse == "none":
+        raise ConfigError("level 'gene' needs a collapse method other than 'none'")
+    return collapse_to_genes(expression, frame, method=collapse)

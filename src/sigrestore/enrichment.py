@@ -12,6 +12,7 @@ import contextlib
 import io
 import os
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +34,34 @@ ENRICHMENT_COLUMNS = (
     "fwer",
     "leading_edge",
 )
+
+
+#: The defaults of the config schema's ``enrichment`` section and ``seed``
+#: (workflow/schemas/config.schema.yaml is their source; a test checks they agree).
+DEFAULT_PERMUTATIONS = 200
+DEFAULT_MIN_SIZE = 10
+DEFAULT_MAX_SIZE = 1000
+DEFAULT_SEED = 20080601
+
+
+@dataclass(frozen=True)
+class EnrichmentSettings:
+    """The config's ``enrichment`` section with the seed: gseapy prerank of every contrast.
+
+    Attributes
+    ----------
+    permutations : int
+        Gene-set permutations.
+    min_size, max_size : int
+        Sets whose overlap with the ranking is outside this range are skipped.
+    seed : int
+        RNG seed (the config's ``seed``).
+    """
+
+    permutations: int = DEFAULT_PERMUTATIONS
+    min_size: int = DEFAULT_MIN_SIZE
+    max_size: int = DEFAULT_MAX_SIZE
+    seed: int = DEFAULT_SEED
 
 
 def read_gmt(path: str | os.PathLike[str]) -> dict[str, list[str]]:
@@ -102,10 +131,10 @@ def run_prerank(
     ranking: pd.Series,
     gene_sets: Mapping[str, Sequence[str]],
     *,
-    permutations: int = 1000,
-    seed: int = 1,
-    min_size: int = 15,
-    max_size: int = 500,
+    permutations: int = DEFAULT_PERMUTATIONS,
+    seed: int = DEFAULT_SEED,
+    min_size: int = DEFAULT_MIN_SIZE,
+    max_size: int = DEFAULT_MAX_SIZE,
     weight: float = 1.0,
 ) -> tuple[pd.Series, dict[str, dict]]:
     """Run gseapy's prerank quietly; return the ranking used and gseapy's per-set results.
@@ -161,10 +190,10 @@ def prerank(
     ranking: pd.Series,
     gene_sets: Mapping[str, Sequence[str]],
     *,
-    permutations: int = 1000,
-    seed: int = 1,
-    min_size: int = 15,
-    max_size: int = 500,
+    permutations: int = DEFAULT_PERMUTATIONS,
+    seed: int = DEFAULT_SEED,
+    min_size: int = DEFAULT_MIN_SIZE,
+    max_size: int = DEFAULT_MAX_SIZE,
     weight: float = 1.0,
 ) -> pd.DataFrame:
     """Enrichment of every gene set in one ranking.
@@ -268,15 +297,21 @@ def enrichment_tables(
     *,
     statistic: str = "t",
     gene_column: str | None = "auto",
-    permutations: int = 1000,
-    seed: int = 1,
-    min_size: int = 15,
-    max_size: int = 500,
+    permutations: int = DEFAULT_PERMUTATIONS,
+    seed: int = DEFAULT_SEED,
+    min_size: int = DEFAULT_MIN_SIZE,
+    max_size: int = DEFAULT_MAX_SIZE,
+    settings: EnrichmentSettings | None = None,
 ) -> pd.DataFrame:
     """Prerank every contrast against the gene sets; one table with a ``contrast`` column first.
 
     Contrasts keep the order of ``tables``; every contrast uses the same seed.
+    ``settings`` (the config's, from :func:`sigrestore.config.check_config`)
+    replaces ``permutations``, ``seed``, ``min_size`` and ``max_size``.
     """
+    if settings is not None:
+        permutations, seed = settings.permutations, settings.seed
+        min_size, max_size = settings.min_size, settings.max_size
     parts = []
     for contrast, table in tables.items():
         ranking = ranking_from_table(table, statistic=statistic, gene_column=gene_column)

@@ -2,8 +2,16 @@
 
 Every rule of ``workflow/rules/*.smk`` that needs more than one package call
 has one function here; its script in ``workflow/scripts/`` only reads the
-inputs, calls that function and writes the outputs.  So everything the
-pipeline does can be run from Python on in-memory data::
+inputs, calls that function and writes the outputs.  The settings are the
+typed objects :func:`sigrestore.config.check_config` resolved once
+(:class:`~sigrestore.diffexp.DESettings`,
+:class:`~sigrestore.restoration.ComparisonSpec`); the rules pass them on.
+
+The workflow computes each level's feature matrix once
+(:func:`level_matrices`: ``results/normalized/{probeset,gene}.parquet``) and
+the diffexp and restoration jobs read it (:func:`fit_contrast_tables`,
+:func:`analyze_restoration`).  The one-call functions below do all of it on
+in-memory data::
 
     tables = contrast_tables(expr, samples, contrast="drug", contrasts={"drug": "a - b"},
                              factors=["treatment"], annotation="annot.csv")
@@ -12,7 +20,7 @@ pipeline does can be run from Python on in-memory data::
                                           "restoration": "res", "level": "gene"},
                               seed=1, contrasts={...}, factors=[...],
                               annotation="annot.csv")
-    out.write("results/restoration/x")
+    out.write("results/restoration/x")      # or out.write_to({"summary": ..., ...})
 
 Levels (the ``level`` key of a comparison)
 -------------------------------------------
@@ -63,12 +71,21 @@ import numpy as np
 import pandas as pd
 
 from sigrestore.annotation import (
+    AnnotationLike,
     annotate_table,
+    check_platform,
     collapse_to_genes,
-    is_control_probe_set,
-    read_annotation,
+    drop_controls,
+    level_expression,
+    load_annotation,
 )
-from sigrestore.diffexp import build_design, differential_expression, filter_expressed
+from sigrestore.diffexp import (
+    DESettings,
+    ExpressionFilter,
+    FilterSummary,
+    differential_expression,
+    filter_probe_sets,
+)
 from sigrestore.errors import ConfigError
 from sigrestore.restoration import ComparisonSpec, RestorationResult, analyze_comparison
 
@@ -77,161 +94,80 @@ __all__ = [
     "ContrastTables",
     "ExpressionFilter",
     "FilterSummary",
+    "LevelMatrices",
     "RestorationOutputs",
+    "analyze_restoration",
     "contrast_tables",
     "drop_controls",
     "filter_probe_sets",
+    "fit_contrast_tables",
     "level_expression",
+    "level_matrices",
     "load_annotation",
     "restoration_outputs",
 ]
 
-AnnotationLike = pd.DataFrame | str | os.PathLike[str] | None
+
+def _settings(de: DESettings | None, options: Mapping[str, Any]) -> DESettings:
+    """``de`` itself, or the settings of the legacy keyword arguments."""
+    if de is not None:
+        if options:
+            raise ConfigError(f"give de= or the keyword options, not both ({sorted(options)})")
+        return de
+    if "factors" not in options:
+        raise ConfigError("the design factors are needed (de= or factors=)")
+    return DESettings.from_options(**options)
 
 
-def load_annotation(annotation: AnnotationLike) -> pd.DataFrame | None:
-    """An annotation frame from a frame, a file path, or nothing (None or ``""``)."""
-    if annotation is None or isinstance(annotation, pd.DataFrame):
-        return annotation
-    if not str(annotation):
-        return None
-    return read_annotation(annotation)
-
-
-def drop_controls(table: pd.DataFrame) -> pd.DataFrame:
-    """``table`` without its AFFX- control probe sets (rows)."""
-    return table.loc[~is_control_probe_set(table.index)]
-
-
-# --------------------------------------------------------------------------- expression filter
-
-FILTER_KEY = "differential_expression.filter"
+# --------------------------------------------------------------------------- feature matrices
 
 
 @dataclass(frozen=True)
-class ExpressionFilter:
-    """The config's ``differential_expression.filter`` section.
+class LevelMatrices:
+    """The feature matrix of each level, computed once on all arrays.
 
     Attributes
     ----------
-    enabled : bool
-        Apply the filter (off by default).
-    min_expr : float
-        Threshold on the log2 scale; a probe set is expressed on an array when
-        its value is at least this (4.0: a usual cut-off for RMA values).
-    min_samples : int or None
-        Arrays on which a probe set must be expressed; None means the size of
-        the smallest group of the design (so a probe set expressed in one
-        group only is kept).
+    probeset : DataFrame
+        Probe sets x arrays after the expression filter (controls included:
+        they are fitted, so the moderation sees the same features as always).
+    gene : DataFrame or None
+        ``probeset`` collapsed to genes (None without an annotation).
+    filtered : FilterSummary or None
+        What the expression filter removed (None when it is off).
     """
 
-    enabled: bool = False
-    min_expr: float = 4.0
-    min_samples: int | None = None
+    probeset: pd.DataFrame
+    gene: pd.DataFrame | None = None
+    filtered: FilterSummary | None = None
 
-    @classmethod
-    def from_options(cls, options: ExpressionFilter | Mapping[str, Any] | None) -> ExpressionFilter:
-        """The filter of a config section (mapping), of an ExpressionFilter, or None (off)."""
-        if options is None:
-            return cls()
-        if isinstance(options, cls):
-            return options
-        unknown = sorted(set(options) - {"enabled", "min_expr", "min_samples"})
-        if unknown:
-            raise ConfigError(f"config key {FILTER_KEY}: unknown key(s) {unknown}")
-        return cls(**options)
+    def at(self, level: str) -> pd.DataFrame:
+        """The matrix of ``level`` (``"gene"`` or ``"probeset"``)."""
+        if level == "probeset":
+            return self.probeset
+        if level == "gene" and self.gene is not None:
+            return self.gene
+        raise ConfigError(f"no {level!r}-level matrix (gene level needs an annotation)")
 
 
-@dataclass(frozen=True)
-class FilterSummary:
-    """What the expression filter did (printed to the job logs).
-
-    Attributes
-    ----------
-    n_input, n_removed : int
-        Probe sets before the filter and probe sets it removed.
-    min_expr : float
-        The threshold used.
-    min_samples : int
-        The number of arrays used (resolved from the smallest group when the
-        config leaves it null).
-    """
-
-    n_input: int
-    n_removed: int
-    min_expr: float
-    min_samples: int
-
-    @property
-    def n_kept(self) -> int:
-        """Probe sets left for the fit."""
-        return self.n_input - self.n_removed
-
-    def __str__(self) -> str:
-        return (
-            f"expression filter: removed {self.n_removed} of {self.n_input} probe sets;"
-            f" kept {self.n_kept} with log2 expression >= {self.min_expr:g} on at least"
-            f" {self.min_samples} arrays for the fit"
-        )
-
-
-def filter_probe_sets(
+def level_matrices(
     expression: pd.DataFrame,
     samples: pd.DataFrame,
+    de: DESettings,
     *,
-    factors: Sequence[str],
-    filter: ExpressionFilter | Mapping[str, Any] | None = None,
-) -> tuple[pd.DataFrame, FilterSummary | None]:
-    """Apply the config's expression filter to the probe-set matrix.
+    annotation: AnnotationLike = None,
+) -> LevelMatrices:
+    """The expression filter, then the gene collapse: each level's matrix.
 
-    Parameters
-    ----------
-    expression : DataFrame
-        Probe sets x arrays, log2 scale, all arrays of the experiment.
-    samples : DataFrame
-        Sample sheet (the design ``factors`` give the groups that set the
-        default ``min_samples``).
-    factors : sequence of str
-        The config's ``design.factors``.
-    filter : ExpressionFilter, mapping or None
-        The ``differential_expression.filter`` section; None or
-        ``enabled: false`` leaves ``expression`` as it is.
-
-    Returns
-    -------
-    (DataFrame, FilterSummary or None)
-        The kept rows (original order) and what was removed; the summary is
-        None when the filter is off.
-
-    Raises
-    ------
-    ConfigError
-        A threshold :func:`~sigrestore.diffexp.filter_expressed` refuses, or a
-        filter that removes every probe set.
+    Probe sets are filtered before the collapse: a gene is kept when one of
+    its probe sets is expressed, and the collapse chooses among those.
     """
-    options = ExpressionFilter.from_options(filter)
-    if not options.enabled:
-        return expression, None
-    min_samples = options.min_samples
-    if min_samples is None:
-        groups = build_design(samples, factors=list(factors)).groups
-        min_samples = int(groups.value_counts().min())
-    try:
-        kept = filter_expressed(expression, min_expr=options.min_expr, min_samples=min_samples)
-    except ConfigError as exc:
-        raise ConfigError(f"config key {FILTER_KEY}: {exc}") from None
-    summary = FilterSummary(
-        n_input=len(expression),
-        n_removed=len(expression) - len(kept),
-        min_expr=float(options.min_expr),
-        min_samples=int(min_samples),
+    kept, summary = filter_probe_sets(
+        expression, samples, factors=de.design.factors, filter=de.filter
     )
-    if kept.empty:
-        raise ConfigError(
-            f"config key {FILTER_KEY}: no probe set is >= {options.min_expr:g} on at least"
-            f" {min_samples} arrays; lower min_expr or min_samples"
-        )
-    return kept, summary
+    frame = load_annotation(annotation)
+    genes = None if frame is None else collapse_to_genes(kept, frame, method=de.collapse)
+    return LevelMatrices(probeset=kept, gene=genes, filtered=summary)
 
 
 # --------------------------------------------------------------------------- diffexp rule
@@ -291,6 +227,24 @@ class ContrastRefit:
     exclude_controls: bool = False
     features: tuple[str, ...] | None = None
 
+    @classmethod
+    def from_settings(
+        cls,
+        de: DESettings,
+        contrasts: Mapping[str, str],
+        *,
+        exclude_controls: bool = False,
+        features: tuple[str, ...] | None = None,
+    ) -> ContrastRefit:
+        """The refit of the settings ``de`` for ``contrasts``."""
+        return cls(
+            contrasts=dict(contrasts),
+            exclude_controls=exclude_controls,
+            features=features,
+            **de.design.keywords(),
+            **de.limma.keywords(),
+        )
+
     def __call__(
         self,
         expr: pd.DataFrame,
@@ -330,24 +284,57 @@ class ContrastRefit:
         return expr.loc[features]
 
 
+def fit_contrast_tables(
+    matrices: LevelMatrices,
+    samples: pd.DataFrame,
+    de: DESettings,
+    *,
+    contrast: str,
+    contrasts: Mapping[str, str],
+    features: pd.DataFrame | None = None,
+) -> ContrastTables:
+    """The tables of one contrast from the level matrices (the diffexp rule).
+
+    Parameters
+    ----------
+    matrices : LevelMatrices
+        From :func:`level_matrices` (or the workflow's parquet files).
+    samples : DataFrame
+        Sample sheet.
+    de : DESettings
+        The design and limma options.
+    contrast, contrasts
+        The contrast to report and the expressions (a mapping holding it).
+    features : DataFrame, optional
+        Probe-set annotation (``gene_symbol``, ``entrez_id``) for the gene
+        columns of the probe-set table; needed when ``matrices.gene`` is given.
+    """
+    if contrast not in contrasts:
+        raise ConfigError(f"contrast {contrast!r} is not one of {sorted(contrasts)}")
+    fit = ContrastRefit.from_settings(de, {contrast: contrasts[contrast]})
+    table = fit(matrices.probeset, samples)[contrast]
+    if matrices.gene is None:
+        return ContrastTables(probesets=table, filtered=matrices.filtered)
+    if features is None:
+        raise ConfigError("gene-level tables need the probe-set annotation (features)")
+    return ContrastTables(
+        probesets=annotate_table(table, features),
+        genes=fit(matrices.gene, samples)[contrast],
+        filtered=matrices.filtered,
+    )
+
+
 def contrast_tables(
     expression: pd.DataFrame,
     samples: pd.DataFrame,
     *,
     contrast: str,
     contrasts: Mapping[str, str],
-    factors: Sequence[str],
-    covariates: Sequence[str] = (),
-    block: str | None = None,
-    trend: bool = False,
-    robust: bool = False,
-    treat_lfc: float = 0.0,
-    array_weights: bool = False,
+    de: DESettings | None = None,
     annotation: AnnotationLike = None,
-    collapse: str = "max_mean",
-    filter: ExpressionFilter | Mapping[str, Any] | None = None,
+    **options: Any,
 ) -> ContrastTables:
-    """The tables of the differential-expression rule for one contrast.
+    """The tables of the differential-expression rule for one contrast, in one call.
 
     Parameters
     ----------
@@ -360,53 +347,37 @@ def contrast_tables(
     contrasts : mapping
         Contrast name -> expression over group names (the config's
         ``contrasts``, or just the one needed).
-    factors, covariates, block : optional
-        The config's ``design`` section.
-    trend, robust, treat_lfc, array_weights : optional
-        The config's ``differential_expression`` options.
+    de : DESettings, optional
+        The design and limma options, as :func:`sigrestore.config.check_config`
+        resolves them.  Instead, the keywords of
+        :meth:`~sigrestore.diffexp.DESettings.from_options` may be given
+        (``factors``, ``covariates``, ``block``, ``trend``, ``robust``,
+        ``treat_lfc``, ``array_weights``, ``collapse``, ``filter``).
     annotation : DataFrame, path or None
         Probe-set annotation (:func:`sigrestore.annotation.read_annotation`);
         with it the probe-set table gets gene columns and a gene table is made.
-    collapse : str
-        How probe sets are collapsed to genes (see
-        :func:`sigrestore.annotation.collapse_to_genes`).
-    filter : ExpressionFilter, mapping or None
-        The config's ``differential_expression.filter``: when enabled, probe
-        sets not expressed on enough arrays are dropped before the fit (and,
-        at gene level, before the collapse); see :func:`filter_probe_sets`.
 
     Returns
     -------
     ContrastTables
     """
+    settings = _settings(de, options)
     if contrast not in contrasts:
         raise ConfigError(f"contrast {contrast!r} is not one of {sorted(contrasts)}")
-    fit = ContrastRefit(
-        factors=factors,
-        contrasts={contrast: contrasts[contrast]},
-        covariates=covariates,
-        block=block,
-        trend=trend,
-        robust=robust,
-        treat_lfc=treat_lfc,
-        array_weights=array_weights,
-    )
-    expression, summary = filter_probe_sets(expression, samples, factors=factors, filter=filter)
-    table = fit(expression, samples)[contrast]
     frame = load_annotation(annotation)
-    if frame is None:
-        return ContrastTables(probesets=table, filtered=summary)
-    # Probe sets are filtered before the collapse: a gene is kept when one of
-    # its probe sets is expressed, and the collapse chooses among those.
-    genes = collapse_to_genes(expression, frame, method=collapse)
-    return ContrastTables(
-        probesets=annotate_table(table, frame, expression_index=expression.index),
-        genes=fit(genes, samples)[contrast],
-        filtered=summary,
+    matrices = level_matrices(expression, samples, settings, annotation=frame)
+    if frame is not None:
+        check_platform(matrices.probeset.index, frame)
+    return fit_contrast_tables(
+        matrices, samples, settings, contrast=contrast, contrasts=contrasts, features=frame
     )
 
 
 # --------------------------------------------------------------------------- restoration rule
+
+#: The tables a comparison's result is written as (workflow output names;
+#: :func:`sigrestore.restoration.analysis.result_tables`).
+RESULT_TABLES = ("summary", "features", "bootstrap", "threshold_sensitivity", "headline")
 
 
 @dataclass
@@ -430,113 +401,90 @@ class RestorationOutputs:
     samples: pd.DataFrame = field(repr=False)
     filtered: FilterSummary | None = None
 
-    def write(self, outdir: str | os.PathLike[str]) -> list[Path]:
-        """Write the tables (:func:`~sigrestore.restoration.write_result`) and figures."""
-        from sigrestore.plotting.restoration import save_restoration_figures
-        from sigrestore.restoration import write_result
+    def write_to(self, paths: Mapping[str, Any]) -> list[Path]:
+        """Write exactly the files named in ``paths`` (e.g. ``snakemake.output``).
 
-        written = write_result(self.result, outdir)
-        written += save_restoration_figures(
-            self.result, outdir, expr=self.expression, samples=self.samples
-        )
+        ``paths`` maps a table name (:data:`RESULT_TABLES`: ``summary``,
+        ``features``, ``bootstrap``, ``threshold_sensitivity``, ``headline``)
+        to its path, and a figure name (``headline``, ``scatter``, ``status``,
+        ``heatmap``, ``enrichment``, ``overlap``, ``sensitivity``) with a
+        suffix per format (``scatter_png``, ``scatter_svg``) to its files.
+        Names not given are not written; a name given that the result cannot
+        make is an error.
+        """
+        from sigrestore.plotting.restoration import restoration_figures
+        from sigrestore.plotting.save import FIGURE_FORMATS, save_figure
+        from sigrestore.restoration.analysis import result_tables, write_result_table
+
+        keys = set(paths.keys())
+        written: list[Path] = []
+        tables = result_tables(self.result)
+        for name, table in tables.items():
+            if name in keys:
+                write_result_table(name, table, paths[name])
+                written.append(Path(paths[name]))
+        makers = restoration_figures(self.result, expr=self.expression, samples=self.samples)
+        figure_keys = {f"{name}_{fmt}": name for name in makers for fmt in FIGURE_FORMATS}
+        unknown = sorted(keys - set(tables) - set(figure_keys))
+        if unknown:
+            raise ConfigError(
+                f"restoration outputs: no figure named {unknown} (nor a table: {sorted(tables)})"
+            )
+        for name, make in makers.items():
+            files = [paths[k] for k in sorted(keys) if figure_keys.get(k) == name]
+            if files:
+                written += [Path(p) for p in save_figure(make(), files, tight=False)]
         return written
 
+    def write(self, outdir: str | os.PathLike[str]) -> list[Path]:
+        """Write every table and figure into ``outdir`` under their usual names."""
+        from sigrestore.plotting.restoration import restoration_figures
+        from sigrestore.plotting.save import FIGURE_FORMATS
 
-def level_expression(
-    expression: pd.DataFrame,
-    *,
-    level: str,
-    annotation: AnnotationLike = None,
-    collapse: str = "max_mean",
-) -> pd.DataFrame:
-    """The expression matrix at ``level``: gene-collapsed (``"gene"``) or as is (``"probeset"``)."""
-    if level == "probeset":
-        return expression
-    if level != "gene":
-        raise ConfigError(f"level must be 'gene' or 'probeset', got {level!r}")
-    frame = load_annotation(annotation)
-    if frame is None:
-        raise ConfigError("level 'gene' needs an annotation (platform.annotation)")
-    if collapse == "none":
-        raise ConfigError("level 'gene' needs a collapse method other than 'none'")
-    return collapse_to_genes(expression, frame, method=collapse)
+        outdir = Path(outdir)
+        paths: dict[str, Any] = {name: outdir / f"{name}.tsv" for name in RESULT_TABLES}
+        for name in restoration_figures(self.result, expr=self.expression, samples=self.samples):
+            for fmt in FIGURE_FORMATS:
+                paths[f"{name}_{fmt}"] = outdir / f"{name}.{fmt}"
+        return self.write_to(paths)
 
 
-def restoration_outputs(
+def analyze_restoration(
     tables: Mapping[str, pd.DataFrame | str | os.PathLike[str]],
-    expression: pd.DataFrame,
+    matrix: pd.DataFrame,
     samples: pd.DataFrame,
+    spec: ComparisonSpec,
+    de: DESettings,
     *,
-    comparison: ComparisonSpec | Mapping[str, Any],
     contrasts: Mapping[str, str],
-    factors: Sequence[str],
-    covariates: Sequence[str] = (),
-    block: str | None = None,
-    trend: bool = False,
-    robust: bool = False,
-    treat_lfc: float = 0.0,
-    array_weights: bool = False,
-    annotation: AnnotationLike = None,
-    collapse: str = "max_mean",
-    filter: ExpressionFilter | Mapping[str, Any] | None = None,
-    seed: int | None = None,
+    filtered: FilterSummary | None = None,
 ) -> RestorationOutputs:
-    """The restoration rule: one comparison analysed at its level, bootstrap included.
+    """One comparison from its level's matrix (the restoration rule).
 
     Parameters
     ----------
     tables : mapping
-        Contrast name -> limma table (a frame or the path of a TSV written by
-        the differential-expression step) of every contrast the comparison
-        uses: the ``.genes.tsv`` tables at gene level, the probe-set tables
-        at probe-set level.
-    expression : DataFrame
-        The probe-set expression matrix (probe sets x arrays); collapsed to
-        genes here at gene level.
+        Contrast name -> limma table (frame or TSV path) of every contrast of
+        the comparison, at its level.
+    matrix : DataFrame
+        The comparison level's matrix, computed once on all arrays
+        (:func:`level_matrices`; filtered when the filter is on).
     samples : DataFrame
         Sample sheet.
-    comparison : ComparisonSpec or mapping
-        The comparison; a mapping is a config entry, resolved with
-        :func:`sigrestore.config.comparison_spec` (``seed`` and whether an
-        annotation is given fill in its nulls).
-    contrasts : mapping
-        Contrast name -> expression (the config's ``contrasts``); the
-        bootstrap refits those of the comparison.
-    factors, covariates, block, trend, robust, treat_lfc, array_weights
+    spec : ComparisonSpec
+        The resolved comparison.
+    de : DESettings
         The design and limma options of the differential-expression step.
-    annotation : DataFrame, path or None
-        Needed at gene level.
-    collapse : str
-        The collapse method of the gene tables (same as the step's).
-    filter : ExpressionFilter, mapping or None
-        The step's expression filter: applied once to the probe-set matrix on
-        all arrays (before the collapse at gene level); the bootstrap's refits
-        keep the resulting feature set fixed.
-    seed : int, optional
-        The config's seed (needed when ``comparison`` is a mapping).
-
-    Returns
-    -------
-    RestorationOutputs
+    contrasts : mapping
+        Contrast name -> expression (the config's ``contrasts``).
+    filtered : FilterSummary, optional
+        What the filter removed (recorded in the outputs).
 
     Raises
     ------
     ConfigError
-        Gene level without an annotation, or tables whose features are not
-        those of the matrix at the comparison's level (e.g. probe-set tables
-        given at gene level).
+        Tables missing or with features not in ``matrix``, or undefined contrasts.
     """
-    frame = load_annotation(annotation)
-    if isinstance(comparison, ComparisonSpec):
-        spec = comparison
-    else:
-        from sigrestore.config import comparison_spec
-
-        if seed is None:
-            raise ConfigError("restoration_outputs: seed is needed to resolve a config entry")
-        spec = comparison_spec(comparison, seed=seed, has_annotation=frame is not None)
-    expression, summary = filter_probe_sets(expression, samples, factors=factors, filter=filter)
-    matrix = level_expression(expression, level=spec.level, annotation=frame, collapse=collapse)
     loaded = {name: _read_table(t) for name, t in tables.items()}
     missing = [c for c in spec.contrasts if c not in loaded]
     if missing:
@@ -558,22 +506,93 @@ def restoration_outputs(
     exclude = spec.level == "probeset"
     if exclude:
         loaded = {name: drop_controls(table) for name, table in loaded.items()}
-    refit = ContrastRefit(
-        factors=factors,
-        contrasts={c: contrasts[c] for c in spec.contrasts},
-        covariates=covariates,
-        block=block,
-        trend=trend,
-        robust=robust,
-        treat_lfc=treat_lfc,
-        array_weights=array_weights,
+    refit = ContrastRefit.from_settings(
+        de,
+        {c: contrasts[c] for c in spec.contrasts},
         exclude_controls=exclude,
-        features=None if summary is None else tuple(matrix.index),
+        # The filter's features stay fixed across the bootstrap's resamples.
+        features=tuple(matrix.index) if de.filter.enabled else None,
     )
     result = analyze_comparison(
-        loaded, spec, expr=matrix, samples=samples, de_function=refit, factors=list(factors)
+        loaded,
+        spec,
+        expr=matrix,
+        samples=samples,
+        de_function=refit,
+        factors=list(de.design.factors),
     )
-    return RestorationOutputs(result=result, expression=matrix, samples=samples, filtered=summary)
+    return RestorationOutputs(result=result, expression=matrix, samples=samples, filtered=filtered)
+
+
+def restoration_outputs(
+    tables: Mapping[str, pd.DataFrame | str | os.PathLike[str]],
+    expression: pd.DataFrame,
+    samples: pd.DataFrame,
+    *,
+    comparison: ComparisonSpec | Mapping[str, Any],
+    contrasts: Mapping[str, str],
+    de: DESettings | None = None,
+    annotation: AnnotationLike = None,
+    seed: int | None = None,
+    **options: Any,
+) -> RestorationOutputs:
+    """The restoration rule in one call: one comparison analysed at its level.
+
+    Parameters
+    ----------
+    tables : mapping
+        Contrast name -> limma table (a frame or the path of a TSV written by
+        the differential-expression step) of every contrast the comparison
+        uses: the ``.genes.tsv`` tables at gene level, the probe-set tables
+        at probe-set level.
+    expression : DataFrame
+        The probe-set expression matrix (probe sets x arrays); filtered and,
+        at gene level, collapsed here (:func:`level_matrices`).
+    samples : DataFrame
+        Sample sheet.
+    comparison : ComparisonSpec or mapping
+        The comparison; a mapping is a config entry, resolved with
+        :func:`sigrestore.config.comparison_spec` (``seed`` and whether an
+        annotation is given fill in its nulls).
+    contrasts : mapping
+        Contrast name -> expression (the config's ``contrasts``); the
+        bootstrap refits those of the comparison.
+    de : DESettings, optional
+        The design and limma options; or their keywords, as for
+        :func:`contrast_tables`.
+    annotation : DataFrame, path or None
+        Needed at gene level.
+    seed : int, optional
+        The config's seed (needed when ``comparison`` is a mapping).
+
+    Returns
+    -------
+    RestorationOutputs
+
+    Raises
+    ------
+    ConfigError
+        Gene level without an annotation, or tables whose features are not
+        those of the matrix at the comparison's level (e.g. probe-set tables
+        given at gene level).
+    """
+    settings = _settings(de, options)
+    frame = load_annotation(annotation)
+    if isinstance(comparison, ComparisonSpec):
+        spec = comparison
+    else:
+        from sigrestore.config import comparison_spec
+
+        if seed is None:
+            raise ConfigError("restoration_outputs: seed is needed to resolve a config entry")
+        spec = comparison_spec(comparison, seed=seed, has_annotation=frame is not None)
+    kept, summary = filter_probe_sets(
+        expression, samples, factors=settings.design.factors, filter=settings.filter
+    )
+    matrix = level_expression(kept, level=spec.level, annotation=frame, collapse=settings.collapse)
+    return analyze_restoration(
+        tables, matrix, samples, spec, settings, contrasts=contrasts, filtered=summary
+    )
 
 
 def _read_table(table: pd.DataFrame | str | os.PathLike[str]) -> pd.DataFrame:

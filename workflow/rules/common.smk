@@ -9,8 +9,7 @@ import re
 
 from snakemake.utils import validate
 
-from sigrestore.config import check_config, comparison_spec, read_sample_sheet
-from sigrestore.config import comparison_level as resolve_level
+from sigrestore.config import check_config, read_sample_sheet
 from sigrestore.simulate.experiment import example_files
 
 # A dataset's config given with --configfile replaces the bundled example's
@@ -28,18 +27,24 @@ EXAMPLE_FILES = [str(p) for p in EXAMPLE.all()]
 
 _sheet = read_sample_sheet(config["samples"])
 validate(_sheet, schema="../schemas/samples.schema.yaml")
-SAMPLES = check_config(config, _sheet, pending=EXAMPLE_FILES).set_index(
-    "sample", drop=False
-)
+# The config resolved once into typed settings (sigrestore.config.Settings);
+# rules pass its parts to the scripts and never re-read the config.
+SETTINGS = check_config(config, _sheet, pending=EXAMPLE_FILES)
+SAMPLES = SETTINGS.samples.set_index("sample", drop=False)
+# The sheet as the jobs see it (no file paths: they are the rules' inputs).
+SHEET = SETTINGS.samples.drop(columns=["path"]).reset_index(drop=True)
+SOURCE = SETTINGS.source_settings
 
 SAMPLE_NAMES = SAMPLES["sample"].tolist()
-CONTRASTS = list(config["contrasts"])
-COMPARISONS = [c["name"] for c in config["comparisons"]]
-HAS_ANNOTATION = bool(config["platform"].get("annotation"))
-GENE_SETS = list(config["gene_sets"])
+CONTRASTS = list(SETTINGS.contrasts)
+COMPARISONS = [spec.name for spec in SETTINGS.comparisons]
+HAS_ANNOTATION = SETTINGS.has_annotation
+GENE_SETS = list(SETTINGS.gene_sets)
 FIGURE_FORMATS = ["png", "svg"]
-# Gene-level DE tables exist only when an annotation is given.
+# Gene-level matrices and DE tables exist only when an annotation is given.
 GENE_TABLE = ["results/diffexp/{contrast}.genes.tsv"] if HAS_ANNOTATION else []
+GENE_MATRIX = ["results/normalized/gene.parquet"] if HAS_ANNOTATION else []
+FEATURE_ANNOTATION = ["results/normalized/features.parquet"] if HAS_ANNOTATION else []
 # Enrichment ranks genes: the gene-level tables when there are any, else the
 # probe-set tables (collapsed by sigrestore.enrichment if they carry genes).
 ENRICHMENT_RANKING = (
@@ -60,35 +65,34 @@ wildcard_constraints:
     fmt="png|svg",
 
 
-def cel_file(wildcards):
-    """Raw file of one array (from the sample sheet, resolved against it)."""
-    return SAMPLES.loc[wildcards.sample, "path"]
+def fingerprint(*settings):
+    """The typed settings a rule passes, as text for Snakemake's params trigger.
+
+    Snakemake records only builtin-typed params to decide reruns; the settings
+    objects themselves are not recorded, so each rule also passes this repr
+    (a changed setting reruns the job).
+    """
+    return repr(settings)
 
 
 def annotation_input(wildcards):
     """The annotation file, or nothing when the config gives none."""
-    return config["platform"]["annotation"] if HAS_ANNOTATION else []
-
-
-def comparison_entry(name):
-    """The config entry of comparison ``name``."""
-    for entry in config["comparisons"]:
-        if entry["name"] == name:
-            return entry
-    raise ValueError(f"unknown comparison {name!r}")
+    return SOURCE.annotation if HAS_ANNOTATION else []
 
 
 def comparison_level(name):
     """Level of comparison ``name``: "gene" or "probeset" (null resolved)."""
-    return resolve_level(comparison_entry(name), has_annotation=HAS_ANNOTATION)
+    return SETTINGS.comparison(name).level
 
 
 def comparison_contrasts(name):
     """Contrasts a comparison involves, in role order, without repeats."""
-    spec = comparison_spec(
-        comparison_entry(name), seed=config["seed"], has_annotation=HAS_ANNOTATION
-    )
-    return list(spec.contrasts)
+    return list(SETTINGS.comparison(name).contrasts)
+
+
+def comparison_matrix(wildcards):
+    """The feature matrix at the comparison's level (computed once per level)."""
+    return f"results/normalized/{comparison_level(wildcards.comparison)}.parquet"
 
 
 def comparison_tables(wildcards):

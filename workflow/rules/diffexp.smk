@@ -1,12 +1,16 @@
 # limma's moderated statistics, one job per contrast of the config (the
 # model, and so the moderation, is the same cell-means fit over all arrays):
-# the table, a gene-level table when an annotation is given, volcano and MA plot.
+# the table, a gene-level table when an annotation is given, volcano and MA plot
+# (coloured with differential_expression.fdr and lfc). The jobs read the
+# feature matrices computed once (preprocess.smk).
 
 
 rule diffexp:
     input:
-        expression=rules.rma.output.parquet,
-        annotation=annotation_input,
+        probesets=rules.probeset_matrix.output.matrix,
+        filtered=rules.probeset_matrix.output.summary,
+        genes=GENE_MATRIX,
+        features=FEATURE_ANNOTATION,
     output:
         table=report(
             ensure("results/diffexp/{contrast}.tsv", non_empty=True),
@@ -39,12 +43,11 @@ rule diffexp:
     conda:
         CONDA_ENV
     params:
-        samples=SAMPLES.drop(columns=["path"]).reset_index(drop=True),
-        design=config["design"],
+        samples=SHEET,
+        de=SETTINGS.de,
+        fingerprint=fingerprint(SETTINGS.de),
         contrasts=lambda wildcards: {
-            wildcards.contrast: config["contrasts"][wildcards.contrast]
+            wildcards.contrast: SETTINGS.contrasts[wildcards.contrast]
         },
-        options=config["differential_expression"],
-        fdr=0.05,
     script:
         "../scripts/diffexp.py"

@@ -21,7 +21,7 @@ rule enrichment:
     threads: 1
     params:
         contrasts=CONTRASTS,
-        seed=config["seed"],
-        options=config["enrichment"],
+        settings=SETTINGS.enrichment,
+        fingerprint=fingerprint(SETTINGS.enrichment),
     script:
         "../scripts/enrichment.py"

@@ -1,10 +1,13 @@
-# Raw files to a normalized expression matrix: each CEL file is read in its
-# own job (the per-sample parallelism), then RMA runs over all arrays.
+# Raw files to the feature matrices, each computed once: the source's job
+# (Affymetrix: RMA over all CEL files, read streaming by the job itself) writes
+# the probe-set matrix, the probe-set annotation and the QC data; then the
+# expression filter gives results/normalized/probeset.parquet and the gene
+# collapse results/normalized/gene.parquet, which every later job reads.
 
 
 rule cdf_cache:
     input:
-        cdf=config["platform"]["cdf"],
+        cdf=SOURCE.cdf,
     output:
         cache="results/cache/cdf.npz",
     log:
@@ -17,26 +20,15 @@ rule cdf_cache:
         "../scripts/cdf_cache.py"
 
 
-rule read_cel:
-    input:
-        cel=cel_file,
-    output:
-        intensity=temp("results/intensities/{sample}.npy"),
-    log:
-        "logs/preprocess/read_cel/{sample}.log",
-    conda:
-        CONDA_ENV
-    script:
-        "../scripts/read_cel.py"
-
-
 rule rma:
     input:
-        arrays=expand("results/intensities/{sample}.npy", sample=SAMPLE_NAMES),
+        cels=SAMPLES["path"].tolist(),
         cdf=rules.cdf_cache.output.cache,
+        annotation=annotation_input,
     output:
         tsv=ensure("results/normalized/expression.tsv", non_empty=True),
         parquet=ensure("results/normalized/expression.parquet", non_empty=True),
+        features=FEATURE_ANNOTATION,
         quality=report(
             ensure("results/qc/array_quality.tsv", non_empty=True),
             caption="../report/array_quality.rst",
@@ -44,7 +36,7 @@ rule rma:
             subcategory="Array quality",
             labels={"table": "per-array quality"},
         ),
-        qc=temp("results/qc/rma_qc.pkl"),
+        qc=temp("results/qc/rma_qc.npz"),
     log:
         "logs/preprocess/rma.log",
     benchmark:
@@ -53,10 +45,44 @@ rule rma:
         CONDA_ENV
     threads: 2
     resources:
-        mem_mb=lambda wildcards, input, attempt: 2000 + 40 * len(input.arrays) * attempt,
+        mem_mb=lambda wildcards, input, attempt: 2000 + 40 * len(input.cels) * attempt,
     params:
-        samples=SAMPLE_NAMES,
-        background=config["normalization"]["background"],
-        normalize=config["normalization"]["normalize"],
+        samples=SAMPLES.reset_index(drop=True),
+        source=SOURCE,
+        fingerprint=fingerprint(SOURCE),
     script:
         "../scripts/rma.py"
+
+
+rule probeset_matrix:
+    input:
+        expression=rules.rma.output.parquet,
+    output:
+        matrix=ensure("results/normalized/probeset.parquet", non_empty=True),
+        summary="results/normalized/probeset.filter.tsv",
+    log:
+        "logs/preprocess/probeset_matrix.log",
+    conda:
+        CONDA_ENV
+    params:
+        samples=SHEET,
+        de=SETTINGS.de,
+        fingerprint=fingerprint(SETTINGS.de),
+    script:
+        "../scripts/probeset_matrix.py"
+
+
+rule gene_matrix:
+    input:
+        probesets=rules.probeset_matrix.output.matrix,
+        features=FEATURE_ANNOTATION,
+    output:
+        matrix=ensure("results/normalized/gene.parquet", non_empty=True),
+    log:
+        "logs/preprocess/gene_matrix.log",
+    conda:
+        CONDA_ENV
+    params:
+        collapse=SETTINGS.de.collapse,
+    script:
+        "../scripts/gene_matrix.py"

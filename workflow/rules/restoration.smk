@@ -4,15 +4,16 @@
 # connectivity score, the threshold-sensitivity grid, with figures; the
 # headline sentence and figure open the report.
 # At gene level (the default with an annotation) it reads the .genes.tsv
-# tables and works on the gene-collapsed matrix; at probe-set level on the
-# probe-set tables without the AFFX- controls (sigrestore.pipeline).
+# tables and results/normalized/gene.parquet; at probe-set level the probe-set
+# tables and results/normalized/probeset.parquet, without the AFFX- controls
+# (sigrestore.pipeline.analyze_restoration).
 
 
 rule restoration:
     input:
         tables=comparison_tables,
-        expression=rules.rma.output.parquet,
-        annotation=annotation_input,
+        matrix=comparison_matrix,
+        filtered=rules.probeset_matrix.output.summary,
     output:
         **reported_figures(
             "results/restoration/{comparison}",
@@ -33,7 +34,7 @@ rule restoration:
             subcategory="{comparison}",
             labels={"comparison": "{comparison}", "table": "headline"},
         ),
-        sensitivity_table=report(
+        threshold_sensitivity=report(
             ensure(
                 "results/restoration/{comparison}/threshold_sensitivity.tsv",
                 non_empty=True,
@@ -75,12 +76,12 @@ rule restoration:
         mem_mb=2000,
         runtime=60,
     params:
-        comparison=lambda wildcards: comparison_entry(wildcards.comparison),
-        seed=config["seed"],
-        table_contrasts=lambda wildcards: comparison_contrasts(wildcards.comparison),
-        samples=SAMPLES.drop(columns=["path"]).reset_index(drop=True),
-        design=config["design"],
-        contrasts=config["contrasts"],
-        options=config["differential_expression"],
+        spec=lambda wildcards: SETTINGS.comparison(wildcards.comparison),
+        samples=SHEET,
+        de=SETTINGS.de,
+        fingerprint=lambda wildcards: fingerprint(
+            SETTINGS.comparison(wildcards.comparison), SETTINGS.de
+        ),
+        contrasts=SETTINGS.contrasts,
     script:
         "../scripts/restoration.py"

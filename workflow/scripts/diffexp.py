@@ -2,40 +2,50 @@
 
 import sys
 
+import matplotlib
+
+matplotlib.use("Agg")
+
 import pandas as pd
 
 from sigrestore.atomic import write_tsv
-from sigrestore.pipeline import contrast_tables
+from sigrestore.diffexp import FilterSummary
+from sigrestore.diffexp.filtering import filter_message
+from sigrestore.pipeline import LevelMatrices, fit_contrast_tables
 from sigrestore.plotting.diffexp import ma_plot, volcano_plot
-from sigrestore.plotting.samples import save_figure
+from sigrestore.plotting.save import save_figure
 
 # Everything the job prints goes to its log.
 sys.stderr = sys.stdout = open(snakemake.log[0], "w")  # noqa: SIM115 - lives as long as the job
 
 contrast = snakemake.wildcards.contrast
-tables = contrast_tables(
-    pd.read_parquet(snakemake.input.expression),
+de = snakemake.params.de
+inputs = snakemake.input
+matrices = LevelMatrices(
+    probeset=pd.read_parquet(inputs.probesets),
+    gene=pd.read_parquet(inputs.genes[0]) if inputs.genes else None,
+)
+tables = fit_contrast_tables(
+    matrices,
     snakemake.params.samples,
+    de,
     contrast=contrast,
     contrasts=snakemake.params.contrasts,
-    annotation=snakemake.input.annotation or None,
-    **snakemake.params.design,
-    **snakemake.params.options,
+    features=pd.read_parquet(inputs.features[0]) if inputs.features else None,
 )
-# The filter's effect (probe sets removed before the fit) goes to the job log.
-print(tables.filtered or "expression filter: off (differential_expression.filter.enabled)")
+# The filter ran once (probeset_matrix); its effect goes to this job's log too.
+print(filter_message(FilterSummary.from_frame(pd.read_csv(inputs.filtered, sep="\t"))))
 print(f"{len(tables.probesets)} probe sets tested")
 if tables.genes is not None:
     print(f"{len(tables.genes)} genes tested (gene-level table)")
 write_tsv(tables.probesets, snakemake.output.table)
 if tables.genes is not None:
     write_tsv(tables.genes, snakemake.output.genes[0])
-fdr = snakemake.params.fdr
 save_figure(
-    volcano_plot(tables.probesets, fdr=fdr, title=contrast),
+    volcano_plot(tables.probesets, fdr=de.fdr, lfc=de.lfc, title=contrast),
     [snakemake.output.volcano_png, snakemake.output.volcano_svg],
 )
 save_figure(
-    ma_plot(tables.probesets, fdr=fdr, title=contrast),
+    ma_plot(tables.probesets, fdr=de.fdr, lfc=de.lfc, title=contrast),
     [snakemake.output.ma_png, snakemake.output.ma_svg],
 )

@@ -10,17 +10,9 @@ from sigrestore.enrichment import enrichment_tables, load_gene_sets, write_enric
 sys.stderr = sys.stdout = open(snakemake.log[0], "w")  # noqa: SIM115 - lives as long as the job
 
 gene_sets = load_gene_sets(snakemake.input.gene_sets)
-options = snakemake.params.options
 for contrast, path, out in zip(
     snakemake.params.contrasts, snakemake.input.tables, snakemake.output.tables, strict=True
 ):
     table = pd.read_csv(path, sep="\t", index_col=0)
-    result = enrichment_tables(
-        {contrast: table},
-        gene_sets,
-        permutations=options["permutations"],
-        seed=snakemake.params.seed,
-        min_size=options["min_size"],
-        max_size=options["max_size"],
-    )
+    result = enrichment_tables({contrast: table}, gene_sets, settings=snakemake.params.settings)
     write_enrichment(result, out)

@@ -2,28 +2,34 @@
 
 import os
 import sys
-from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
 
 import pandas as pd
 
-from sigrestore.pipeline import restoration_outputs
+from sigrestore.diffexp import FilterSummary
+from sigrestore.diffexp.filtering import filter_message
+from sigrestore.pipeline import analyze_restoration
 
 # Everything the job prints goes to its log.
 sys.stderr = sys.stdout = open(snakemake.log[0], "w")  # noqa: SIM115 - lives as long as the job
 
-outputs = restoration_outputs(
-    dict(zip(snakemake.params.table_contrasts, snakemake.input.tables, strict=True)),
-    pd.read_parquet(snakemake.input.expression),
+spec = snakemake.params.spec
+filtered = FilterSummary.from_frame(pd.read_csv(snakemake.input.filtered, sep="\t"))
+outputs = analyze_restoration(
+    dict(zip(spec.contrasts, snakemake.input.tables, strict=True)),
+    pd.read_parquet(snakemake.input.matrix),
     snakemake.params.samples,
-    comparison=snakemake.params.comparison,
-    seed=snakemake.params.seed,
+    spec,
+    snakemake.params.de,
     contrasts=snakemake.params.contrasts,
-    annotation=snakemake.input.annotation or None,
-    **snakemake.params.design,
-    **snakemake.params.options,
+    filtered=filtered,
 )
-outputs.write(Path(snakemake.output.summary).parent)
-print(outputs.filtered or "expression filter: off (differential_expression.filter.enabled)")
+# Exactly the files the rule names (tables and figures), nothing else.
+outputs.write_to({name: snakemake.output[name] for name in snakemake.output.keys()})  # noqa: SIM118 - iterating gives the paths
+print(filter_message(filtered))
 row = outputs.result.summary.iloc[0]
 print(f"level {row['level']}: {row['universe']} features, signature {row['signature_size']}")
 # Snakemake exports OPENBLAS_NUM_THREADS etc. = the rule's threads to every job.

@@ -1,12 +1,13 @@
-"""RMA over all arrays: expression matrix (TSV + parquet), QC table, QC data."""
+"""The source's job (Affymetrix: RMA over all CEL files): expression matrix (TSV +
+parquet), probe-set annotation, per-array quality table, QC data (.npz)."""
 
-import pickle
 import sys
 
 from sigrestore.atomic import atomic_path, write_tsv
 from sigrestore.errors import SigrestoreError
 from sigrestore.io import read_cdf_cache
-from sigrestore.preprocess import run_rma
+from sigrestore.io.npz import write_npz
+from sigrestore.sources import affymetrix
 
 # Everything the job prints goes to its log.
 sys.stderr = sys.stdout = open(snakemake.log[0], "w")  # noqa: SIM115 - lives as long as the job
@@ -14,19 +15,18 @@ sys.stderr = sys.stdout = open(snakemake.log[0], "w")  # noqa: SIM115 - lives as
 cdf = read_cdf_cache(snakemake.input.cdf)
 if cdf is None:
     raise SigrestoreError(f"{snakemake.input.cdf}: unreadable CDF cache; delete it and rerun")
-result = run_rma(
-    list(snakemake.input.arrays),
-    cdf,
-    sample_names=snakemake.params.samples,
-    background=snakemake.params.background,
-    normalize=snakemake.params.normalize,
-    n_jobs=snakemake.threads,
+# The job reads the CEL files itself (streaming, in run_rma): the sheet's paths
+# are this rule's inputs.
+loaded = affymetrix.load(
+    snakemake.params.source, snakemake.params.samples, threads=snakemake.threads, cdf=cdf
 )
-expression = result.expression.rename_axis("probeset")
-write_tsv(expression, snakemake.output.tsv)
+dataset = loaded.dataset
+write_tsv(dataset.expression, snakemake.output.tsv)
 with atomic_path(snakemake.output.parquet) as tmp:
-    expression.to_parquet(tmp)
-write_tsv(result.qc, snakemake.output.quality)
-with atomic_path(snakemake.output.qc) as tmp, open(tmp, "wb") as fh:
-    pickle.dump(result, fh, protocol=pickle.HIGHEST_PROTOCOL)
-print(f"RMA: {expression.shape[0]} probe sets x {expression.shape[1]} arrays")
+    dataset.expression.to_parquet(tmp)
+if snakemake.output.features:
+    with atomic_path(snakemake.output.features[0]) as tmp:
+        dataset.features.to_parquet(tmp)
+write_tsv(loaded.quality, snakemake.output.quality)
+write_npz(snakemake.output.qc, loaded.qc)
+print(f"RMA: {dataset.shape[0]} probe sets x {dataset.shape[1]} arrays ({dataset.provenance})")

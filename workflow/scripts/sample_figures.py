@@ -2,9 +2,14 @@
 
 import sys
 
+import matplotlib
+
+matplotlib.use("Agg")
+
 import pandas as pd
 
-from sigrestore.plotting.samples import sample_figures, save_figure
+from sigrestore.plotting.samples import sample_figures
+from sigrestore.plotting.save import save_figure
 
 # Everything the job prints goes to its log.
 sys.stderr = sys.stdout = open(snakemake.log[0], "w")  # noqa: SIM115 - lives as long as the job

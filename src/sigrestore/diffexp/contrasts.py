@@ -17,7 +17,7 @@ import pandas as pd
 from sigrestore.diffexp.design import Design
 from sigrestore.errors import DesignError
 
-__all__ = ["estimable", "make_contrasts"]
+__all__ = ["contrast_groups", "estimable", "make_contrasts"]
 
 _MAX_LENGTH = 2000  # longer text is a configuration mistake, not a contrast
 
@@ -36,8 +36,12 @@ class _Linear:
         return not self.vec.any()
 
 
-def _reduce(node: ast.AST, coef: dict[str, int], design: Design, label: str) -> _Linear:
-    """Evaluate an expression tree to a :class:`_Linear` form."""
+def _reduce(node: ast.AST, coef: dict[str, int], design: Design | None, label: str) -> _Linear:
+    """Evaluate an expression tree to a :class:`_Linear` form.
+
+    ``design`` only words the error for a name that is not in ``coef``; with
+    None (the design-free parse of :func:`contrast_groups`) every name is in it.
+    """
     n = len(coef)
     if isinstance(node, ast.Expression):
         return _reduce(node.body, coef, design, label)
@@ -50,14 +54,13 @@ def _reduce(node: ast.AST, coef: dict[str, int], design: Design, label: str) -> 
             vec = np.zeros(n)
             vec[coef[node.id]] = 1.0
             return _Linear(vec)
-        if node.id in design.empty_groups:
+        if design is not None and node.id in design.empty_groups:
             raise DesignError(
                 f"contrast {label!r}: group {node.id!r} is empty (no sample in the sample "
                 "sheet has that combination of factor values)"
             )
-        raise DesignError(
-            f"contrast {label!r}: unknown group {node.id!r}; groups are {design.group_names}"
-        )
+        groups = design.group_names if design is not None else sorted(coef)
+        raise DesignError(f"contrast {label!r}: unknown group {node.id!r}; groups are {groups}")
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.UAdd | ast.USub):
         inner = _reduce(node.operand, coef, design, label)
         sign = -1.0 if isinstance(node.op, ast.USub) else 1.0
@@ -86,13 +89,17 @@ def _reduce(node: ast.AST, coef: dict[str, int], design: Design, label: str) -> 
     )
 
 
-def _parse(label: str, text: str, coef: dict[str, int], design: Design) -> np.ndarray:
+def _parse(label: str, text: str, coef: dict[str, int] | None, design: Design | None) -> np.ndarray:
     if not isinstance(text, str) or not text.strip():
         raise DesignError(f"contrast {label!r} has an empty expression")
     if len(text) > _MAX_LENGTH:
         raise DesignError(f"contrast {label!r} is longer than {_MAX_LENGTH} characters")
     try:
         tree = ast.parse(text.strip(), mode="eval")
+        if coef is None:
+            # Design-free parse: every name of the expression is a coefficient.
+            names = sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name)})
+            coef = {name: i for i, name in enumerate(names)}
         form = _reduce(tree, coef, design, label)
     except SyntaxError as exc:
         raise DesignError(f"contrast {label!r}: cannot parse {text!r} ({exc.msg})") from None
@@ -106,6 +113,26 @@ def _parse(label: str, text: str, coef: dict[str, int], design: Design) -> np.nd
     if not form.vec.any():
         raise DesignError(f"contrast {label!r} = {text!r} is identically zero")
     return form.vec
+
+
+def contrast_groups(label: str, text: str) -> set[str]:
+    """The group names a contrast expression uses, checked without a design.
+
+    The same grammar and the same checks as :func:`make_contrasts` (names,
+    numbers, ``+ - * /``, parentheses; linear; no constant term; not zero), so
+    an expression accepted here is rejected later only for a reason that
+    needs the data (an unknown or empty group, a non-estimable contrast).
+
+    Raises
+    ------
+    DesignError
+        The expression is empty, unparsable, not linear, constant or zero.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise DesignError(f"contrast {label!r} has an empty expression")
+    _parse(label, text, None, None)
+    tree = ast.parse(text.strip(), mode="eval")
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
 
 
 def estimable(design_matrix: np.ndarray, vectors: np.ndarray, *, tol: float = 1e-7) -> np.ndarray:

@@ -13,6 +13,7 @@ from sigrestore.io._source import (
     read_source,
     write_output,
 )
+from sigrestore.io.cel_common import parse_key_values
 from sigrestore.io.models import CdfData
 
 CDF_FORMATS = ("ascii", "xda")
@@ -77,6 +78,39 @@ def read_cdf(path: str | os.PathLike[str]) -> CdfData:
     """
     data, _, _ = read_source(path)
     return parse_cdf_bytes(data, str(path))
+
+
+def read_cdf_chip_type(path: str | os.PathLike[str]) -> str:
+    """The chip type of a CDF file, from its header only (the readers' own rules).
+
+    Gzip is detected from the content (magic bytes), as :func:`read_cdf` does.
+    ASCII: the ``[Chip] Name=``; XDA version 4: the stored chip type; XDA
+    versions 1-3 (which store none) and an ASCII CDF with an empty name: the
+    file name without its suffixes, as affy/makecdfenv take it.
+
+    Raises
+    ------
+    FormatError
+        The file cannot be read or is not a CDF.
+    """
+    name = str(path)
+    data, _, _ = read_source(path, limit=_CHIP_HEAD_BYTES)
+    try:
+        if sniff_cdf(data, name) == "xda":
+            chip = cdf_xda.read_xda_chip_type(data, name)
+        else:
+            head = data[: data.find(b"\n[Unit")] if b"\n[Unit" in data else data
+            chip = parse_key_values(head.decode("latin-1").replace("\r", "").split("\n")).get(
+                "Name", ""
+            )
+    except CORRUPT_DATA_ERRORS as exc:
+        raise FormatError(f"{name}: corrupt CDF header ({type(exc).__name__}: {exc})") from None
+    return chip.strip() or cdf_xda.chip_from_file_name(name)
+
+
+#: Enough of a CDF's content for its header (ASCII [CDF]/[Chip] sections, XDA
+#: header with its chip-type strings).
+_CHIP_HEAD_BYTES = 1 << 16
 
 
 def encode_cdf(cdf: CdfData, *, format: str = "ascii") -> bytes:

@@ -60,12 +60,35 @@ def _string(buf: Buffer, what: str) -> str:
     return buf.string(what).decode("latin-1")
 
 
-def _chip_from_name(name: str) -> str:
+def chip_from_file_name(name: str) -> str:
     """Versions 1-3 do not store the chip type: like affy, take it from the file name."""
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
     if base.lower().endswith(".gz"):
         base = base[:-3]
     return base.split(".", 1)[0]
+
+
+def _chip_type(buf: Buffer, version: int, name: str, header: dict[str, str]) -> str:
+    """The chip type: stored from version 4 on, the file name before (as affy)."""
+    if version >= 4:
+        header["GUID"] = _string(buf, "GUID")
+        header["IntegrityMd5"] = buf.raw(MD5_LEN, "integrity MD5").decode("latin-1")
+        n_types = buf.one("B", "chip type count")
+        types = [_string(buf, "chip type") for _ in range(n_types)]
+        header["ChipTypes"] = ";".join(types)
+        plain = [t for t in types if "." not in t]
+        return plain[0] if plain else (types[0].split(".")[0] if types else "")
+    header["ChipTypeSource"] = "file name"
+    return chip_from_file_name(name)
+
+
+def read_xda_chip_type(data: bytes, name: str) -> str:
+    """The chip type of an XDA CDF from the start of its content (the header only)."""
+    buf = Buffer(data, name, "<")
+    magic, version = buf.unpack("ii", "file header")
+    if magic != MAGIC or not 1 <= version <= MAX_VERSION:
+        raise FormatError(f"{name}: not a supported XDA CDF (magic {magic}, version {version})")
+    return _chip_type(buf, version, name, {})
 
 
 def read_xda_cdf(data: bytes, name: str) -> CdfData:
@@ -79,18 +102,7 @@ def read_xda_cdf(data: bytes, name: str) -> CdfData:
             f"{name}: XDA CDF version {version} is not supported (supported: 1 to {MAX_VERSION})"
         )
     header: dict[str, str] = {"Version": str(version)}
-    chip = ""
-    if version >= 4:
-        header["GUID"] = _string(buf, "GUID")
-        header["IntegrityMd5"] = buf.raw(MD5_LEN, "integrity MD5").decode("latin-1")
-        n_types = buf.one("B", "chip type count")
-        types = [_string(buf, "chip type") for _ in range(n_types)]
-        header["ChipTypes"] = ";".join(types)
-        plain = [t for t in types if "." not in t]
-        chip = plain[0] if plain else (types[0].split(".")[0] if types else "")
-    else:
-        chip = _chip_from_name(name)
-        header["ChipTypeSource"] = "file name"
+    chip = _chip_type(buf, version, name, header)
     cols, rows, n_ps, n_qc = buf.unpack("HHii", "file header")
     header["Reference"] = _string(buf, "reference sequence")
     if n_ps < 0 or n_qc < 0:

@@ -117,7 +117,7 @@ def ma_plot(
     table: pd.DataFrame,
     *,
     fdr: float = 0.05,
-    lfc: float = 0.0,
+    lfc: float = 1.0,
     title: str | None = None,
     point_size: float = 4.0,
 ) -> Figure:
@@ -128,7 +128,9 @@ def ma_plot(
     table
         A DE table with ``logFC``, ``AveExpr`` and ``adj.P.Val``.
     fdr, lfc
-        Colouring of significant features, as in :func:`volcano_plot`.
+        Colouring of significant features, as in :func:`volcano_plot` (same
+        defaults, so the two plots of one table call the same features; the
+        workflow passes ``differential_expression.fdr`` and ``.lfc`` to both).
     title
         Figure title.
     """

@@ -2,15 +2,16 @@
 
 Every function takes a :class:`~sigrestore.restoration.RestorationResult`
 (plus the expression matrix and sample sheet for the heatmap) and returns a
-matplotlib Figure; :func:`save_restoration_figures` writes them all as PNG and
-SVG through :func:`sigrestore.atomic.write_figure`.
+matplotlib Figure; :func:`restoration_figures` names them and
+:func:`save_restoration_figures` writes them all as PNG and SVG through
+:func:`sigrestore.plotting.save.save_figure`.
 """
 
 from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import matplotlib as mpl
@@ -19,8 +20,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, Patch
 
-from sigrestore.atomic import write_figure
 from sigrestore.errors import DesignError
+from sigrestore.plotting.save import save_figure
 
 STATUS_COLORS = {"restored": "#1b9e77", "reversed": "#d95f02", "not_restored": "#b3b3b3"}
 STATUS_LABELS = {"restored": "restored", "reversed": "reversed", "not_restored": "not restored"}
@@ -545,6 +546,35 @@ def headline_figure(result) -> Figure:
 # --------------------------------------------------------------------------- all
 
 
+def restoration_figures(
+    result,
+    *,
+    expr: pd.DataFrame | None = None,
+    samples: pd.DataFrame | None = None,
+    groups: pd.Series | None = None,
+) -> dict[str, Callable[[], Figure]]:
+    """Makers of every figure of a comparison, by name, each called when needed.
+
+    Figures: ``headline``, ``scatter``, ``status``, ``heatmap`` (only with
+    ``expr`` and ``samples``), ``enrichment``, ``overlap`` and ``sensitivity``
+    (when the result has its threshold-sensitivity table).  Callables rather
+    than figures, so a caller saving them holds one figure at a time.
+    """
+    makers: dict[str, Callable[[], Figure]] = {
+        "headline": lambda: headline_figure(result),
+        "scatter": lambda: logfc_scatter(result),
+        "status": lambda: status_bars(result),
+    }
+    if expr is not None and samples is not None:
+        makers["heatmap"] = lambda: signature_heatmap(result, expr, samples, groups=groups)
+    makers["enrichment"] = lambda: enrichment_plot(result)
+    makers["overlap"] = lambda: overlap_diagram(result)
+    sensitivity = getattr(result, "sensitivity", None)
+    if sensitivity is not None and len(sensitivity):
+        makers["sensitivity"] = lambda: sensitivity_heatmaps(sensitivity, name=result.spec.name)
+    return makers
+
+
 def save_restoration_figures(
     result,
     outdir: str | os.PathLike[str],
@@ -557,37 +587,14 @@ def save_restoration_figures(
 ) -> list[Path]:
     """Write every figure of a comparison into ``outdir`` as ``<figure>.<format>``.
 
-    Figures: ``headline``, ``scatter``, ``status``, ``heatmap`` (only with
-    ``expr`` and ``samples``), ``enrichment``, ``overlap`` and ``sensitivity``
-    (when the result has its threshold-sensitivity table).  SVGs carry no date and a fixed
-    hash salt, so reruns give identical files.  Returns the paths written.
+    The figures of :func:`restoration_figures`, saved with
+    :func:`sigrestore.plotting.save.save_figure` (reruns give identical files).
+    Returns the paths written.
     """
-    import matplotlib.pyplot as plt
-
-    makers = {
-        "headline": lambda: headline_figure(result),
-        "scatter": lambda: logfc_scatter(result),
-        "status": lambda: status_bars(result),
-    }
-    if expr is not None and samples is not None:
-        makers["heatmap"] = lambda: signature_heatmap(result, expr, samples, groups=groups)
-    makers["enrichment"] = lambda: enrichment_plot(result)
-    makers["overlap"] = lambda: overlap_diagram(result)
-    if getattr(result, "sensitivity", None) is not None and len(result.sensitivity):
-        makers["sensitivity"] = lambda: sensitivity_heatmaps(
-            result.sensitivity, name=result.spec.name
-        )
     outdir = Path(outdir)
-    written = []
-    with mpl.rc_context({"svg.hashsalt": "sigrestore", "svg.fonttype": "path"}):
-        for name, make in makers.items():
-            fig = make()
-            try:
-                for fmt in formats:
-                    path = outdir / f"{name}.{fmt}"
-                    meta = {"Date": None} if fmt == "svg" else {}
-                    write_figure(fig, path, dpi=dpi, metadata=meta)
-                    written.append(path)
-            finally:
-                plt.close(fig)
+    written: list[Path] = []
+    makers = restoration_figures(result, expr=expr, samples=samples, groups=groups)
+    for name, make in makers.items():
+        paths = [outdir / f"{name}.{fmt}" for fmt in formats]
+        written += save_figure(make(), paths, dpi=dpi, tight=False)
     return written

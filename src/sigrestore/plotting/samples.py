@@ -12,21 +12,18 @@ matplotlib figure; :func:`save_figure` writes it in several formats.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Mapping
 
 import matplotlib
-
-matplotlib.use("Agg")
-
+import matplotlib.patches
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
-from sigrestore.atomic import write_figure
 from sigrestore.errors import SigrestoreError
+from sigrestore.plotting.save import save_figure
 
 __all__ = [
     "correlation_heatmap",
@@ -37,9 +34,6 @@ __all__ = [
     "sample_figures",
     "save_figure",
 ]
-
-# Fixed SVG ids and no timestamps: the same data give the same bytes.
-matplotlib.rcParams["svg.hashsalt"] = "sigrestore"
 
 
 def _groups_for(expr: pd.DataFrame, groups: Mapping[str, str] | pd.Series) -> pd.Series:
@@ -229,20 +223,3 @@ def sample_figures(
         "correlation": correlation_heatmap(expr, groups),
         "ma_plots": ma_plots(expr, seed=seed),
     }
-
-
-def save_figure(fig: Figure, paths: Iterable[str | os.PathLike[str]], *, dpi: int = 150) -> None:
-    """Write ``fig`` to every path (format from the suffix), atomically, then close it."""
-    metadata_by_format = {
-        "svg": {"Date": None},
-        "png": {"Software": None},
-        "pdf": {"CreationDate": None},
-    }
-    try:
-        for path in paths:
-            fmt = os.fspath(path).rsplit(".", 1)[-1].lower()
-            write_figure(
-                fig, path, dpi=dpi, bbox_inches="tight", metadata=metadata_by_format.get(fmt)
-            )
-    finally:
-        plt.close(fig)

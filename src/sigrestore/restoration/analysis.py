@@ -360,40 +360,58 @@ def _feature_table(
     return out
 
 
-def _write_table(frame: pd.DataFrame, path: Path) -> None:
-    write_tsv(frame, path, na_rep="NA")
+#: Tables of a result whose rows are positional (written without an index column).
+UNINDEXED_TABLES = frozenset({"threshold_sensitivity", "headline"})
 
 
-def write_result(result: RestorationResult, outdir: str | os.PathLike[str]) -> list[Path]:
-    """Write ``summary.tsv``, ``features.tsv``, ``bootstrap.tsv``,
-    ``threshold_sensitivity.tsv`` and ``headline.tsv`` atomically.
+def result_tables(result: RestorationResult) -> dict[str, pd.DataFrame]:
+    """The tables of a result by output name.
 
-    Floats are written with 10 significant digits and NaN as ``NA``, so the same
-    inputs and seeds give byte-identical files.  Without a bootstrap
-    (``bootstrap.n`` 0) ``bootstrap.tsv`` holds only its header, so a table
-    from an earlier run with resamples never survives next to a summary that
-    has none.  Returns the paths written.
+    ``summary``, ``features``, ``bootstrap``, ``threshold_sensitivity`` and
+    ``headline``.  Without a bootstrap (``bootstrap.n`` 0) ``bootstrap`` is an
+    empty table with its header, so a table from an earlier run with
+    resamples never survives next to a summary that has none; likewise
+    ``threshold_sensitivity`` when the result has no sensitivity table.
     """
-    outdir = Path(outdir)
-    paths = [
-        outdir / "summary.tsv",
-        outdir / "features.tsv",
-        outdir / "bootstrap.tsv",
-        outdir / "threshold_sensitivity.tsv",
-        outdir / "headline.tsv",
-    ]
-    _write_table(result.summary, paths[0])
-    _write_table(result.features, paths[1])
     bootstrap = result.bootstrap
     if bootstrap is None:
         bootstrap = pd.DataFrame(
             {"restored_fraction": pd.Series(dtype=float)},
             index=pd.Index([], dtype=int, name="resample"),
         )
-    _write_table(bootstrap, paths[2])
     sensitivity = result.sensitivity
     if sensitivity is None:
         sensitivity = pd.DataFrame(columns=list(SENSITIVITY_COLUMNS))
-    write_tsv(sensitivity, paths[3], index=False, na_rep="NA")
-    write_tsv(headline_table(result.summary), paths[4], index=False, na_rep="NA")
+    return {
+        "summary": result.summary,
+        "features": result.features,
+        "bootstrap": bootstrap,
+        "threshold_sensitivity": sensitivity,
+        "headline": headline_table(result.summary),
+    }
+
+
+def write_result_table(name: str, table: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    """Write one table of :func:`result_tables` atomically.
+
+    Floats with 10 significant digits and NaN as ``NA``, so the same inputs and
+    seeds give byte-identical files; the positional tables
+    (:data:`UNINDEXED_TABLES`) without their index.
+    """
+    write_tsv(table, path, index=name not in UNINDEXED_TABLES, na_rep="NA")
+
+
+def write_result(result: RestorationResult, outdir: str | os.PathLike[str]) -> list[Path]:
+    """Write every table of :func:`result_tables` into ``outdir`` as ``<name>.tsv``.
+
+    ``summary.tsv``, ``features.tsv``, ``bootstrap.tsv``,
+    ``threshold_sensitivity.tsv`` and ``headline.tsv``, atomically
+    (:func:`write_result_table`).  Returns the paths written.
+    """
+    outdir = Path(outdir)
+    paths = []
+    for name, table in result_tables(result).items():
+        path = outdir / f"{name}.tsv"
+        write_result_table(name, table, path)
+        paths.append(path)
     return paths

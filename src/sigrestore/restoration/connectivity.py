@@ -49,8 +49,8 @@ def connectivity_score(
     up: Sequence[str],
     down: Sequence[str],
     *,
-    permutations: int = 1000,
-    seed: int = 1,
+    permutations: int = 200,
+    seed: int = 20080601,
 ) -> dict:
     """Connectivity of a signature (``up``, ``down`` feature ids) with ``ranking``.
 

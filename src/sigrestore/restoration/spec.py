@@ -14,8 +14,8 @@ canonical layout is::
       resistance: {fdr: 0.05, lfc: 0.0}
       modulator: {fdr: 0.05, lfc: 0.0}
     bootstrap: {n: 200, seed: 1, confidence: 0.95, duplicates: weights}
-    connectivity: {permutations: 1000, seed: 1}
-    corrected: {pi0_method: smoother, resamples: 1000, seed: 1, min_features: 20}
+    connectivity: {permutations: 200, seed: 1}
+    corrected: {pi0_method: lfdr, resamples: 1000, seed: 1, min_features: 20}
     sensitivity:                         # the threshold-sensitivity grid
       signature_fdr: [0.01, 0.05, 0.1, 0.25]
       signature_lfc: [0, 0.5, 1, 1.5]
@@ -48,6 +48,10 @@ CALL_ROLES = ("restoration", "resistance", "modulator")
 BOOTSTRAP_DUPLICATES = ("weights", "copies")
 #: What the features of a comparison are: genes or probe sets.
 LEVELS = ("gene", "probeset")
+#: The config schema's ``seed`` default; the schema's null bootstrap and
+#: connectivity seeds mean "the config's seed", so a spec built without one
+#: gets this (tests/test_architecture.py checks these defaults against the schema).
+DEFAULT_SEED = 20080601
 
 
 @dataclass(frozen=True)
@@ -94,7 +98,7 @@ class BootstrapSettings:
     """
 
     n: int = 200
-    seed: int = 1
+    seed: int = DEFAULT_SEED
     confidence: float = 0.95
     duplicates: str = "weights"
 
@@ -103,8 +107,8 @@ class BootstrapSettings:
 class ConnectivitySettings:
     """gseapy prerank permutations (0: no p-values) and its seed."""
 
-    permutations: int = 1000
-    seed: int = 1
+    permutations: int = 200
+    seed: int = DEFAULT_SEED
 
 
 #: How Storey's pi0 chooses its lambda (qvalue::pi0est's pi0.method).
@@ -118,7 +122,8 @@ class CorrectedSettings:
     Attributes
     ----------
     pi0_method : str
-        "smoother" or "bootstrap" (qvalue's lambda choices).
+        "lfdr" (limma's propTrueNull, the default), "smoother" or "bootstrap"
+        (qvalue's pi0est lambda choices).
     resamples : int
         Feature-bootstrap resamples of the interval (0: no interval).
     seed : int
@@ -129,7 +134,7 @@ class CorrectedSettings:
 
     pi0_method: str = "lfdr"
     resamples: int = 1000
-    seed: int = 1
+    seed: int = DEFAULT_SEED
     min_features: int = 20
 
 

@@ -1,0 +1,92 @@
+"""Reading a config (YAML) and a sample sheet (TSV), and resolving their paths."""
+
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sigrestore.config.schema import apply_schema, load_schema
+from sigrestore.errors import ConfigError
+
+
+def read_config(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a YAML config and apply the config schema (defaults filled in)."""
+    import yaml
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            config = yaml.safe_load(fh)
+    except OSError as exc:
+        raise ConfigError(f"cannot read the config {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config {path} is not valid YAML: {exc}") from None
+    if not isinstance(config, dict):
+        raise ConfigError(f"config {path} must be a mapping of keys to values")
+    return apply_schema(config, load_schema("config"), what=f"config {path}")
+
+
+def read_sample_sheet(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read the sample sheet (TSV) and apply the row schema.
+
+    All columns are read as text.  Adds ``path``: ``file`` resolved against the
+    sheet's directory (absolute paths kept), as a string.
+    """
+    sheet = Path(path)
+    try:
+        table = pd.read_csv(
+            sheet, sep="\t", dtype=str, keep_default_na=False, comment=None, skip_blank_lines=True
+        )
+    except FileNotFoundError:
+        raise ConfigError(f"sample sheet {sheet} does not exist") from None
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise ConfigError(f"sample sheet {sheet} cannot be read as TSV: {exc}") from None
+    table.columns = [str(c).strip() for c in table.columns]
+    table = table.apply(lambda col: col.str.strip())
+    for column in ("sample", "file"):
+        if column not in table.columns:
+            raise ConfigError(
+                f"sample sheet {sheet}: required column {column!r} is missing"
+                f" (columns: {list(table.columns)})"
+            )
+    if table.empty:
+        raise ConfigError(f"sample sheet {sheet} has no rows")
+    schema = load_schema("samples")
+    for i, record in enumerate(table.to_dict("records")):
+        record = {k: v for k, v in record.items() if v != ""}
+        try:
+            apply_schema(record, schema, what=f"sample sheet {sheet}, {_row(i)}")
+        except ConfigError as exc:
+            raise ConfigError(str(exc)) from None
+    base = sheet.parent
+    table["path"] = [os.path.normpath(_resolve(base, f)) for f in table["file"]]
+    return table
+
+
+def _resolve(base: Path, file: str) -> Path:
+    p = Path(os.path.expanduser(file))
+    return p if p.is_absolute() else base / p
+
+
+def _row(i: int) -> str:
+    # Row numbers as a spreadsheet shows them: the header is line 1.
+    return f"row {i + 1} (line {i + 2})"
+
+
+def resolve_paths(config: dict[str, Any], base: str | os.PathLike[str]) -> dict[str, Any]:
+    """A copy of ``config`` with its file paths made absolute against ``base``."""
+    base = Path(base)
+    out = copy.deepcopy(config)
+    out["samples"] = str(_resolve(base, out["samples"]))
+    out["platform"]["cdf"] = str(_resolve(base, out["platform"]["cdf"]))
+    if out["platform"].get("annotation"):
+        out["platform"]["annotation"] = str(_resolve(base, out["platform"]["annotation"]))
+    branch = out.get("data", {}).get("affymetrix", {}) or {}
+    for key in ("cdf", "annotation"):
+        if branch.get(key):
+            branch[key] = str(_resolve(base, branch[key]))
+    out["gene_sets"] = [str(_resolve(base, p)) for p in out.get("gene_sets", [])]
+    return out
