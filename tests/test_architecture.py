@@ -133,6 +133,8 @@ def _same_defaults(cls, schema_properties, *, skip=()):
         value = f.default if f.default is not dataclasses.MISSING else f.default_factory()
         if dataclasses.is_dataclass(value):
             continue
+        if isinstance(value, tuple):  # frozen dataclasses hold the schema's lists as tuples
+            value = list(value)
         assert value == default, f"{cls.__name__}.{f.name} = {value!r}, schema {default!r}"
         compared += 1
     assert compared, f"no default of {cls.__name__} was compared"
@@ -152,6 +154,8 @@ def test_restoration_defaults_equal_the_schema():
         BootstrapSettings,
         CallThresholds,
         ConnectivitySettings,
+        CorrectedSettings,
+        SensitivityGrid,
         SignatureThresholds,
     )
 
@@ -160,9 +164,12 @@ def test_restoration_defaults_equal_the_schema():
     _same_defaults(CallThresholds, entry["calls"]["properties"]["restoration"]["properties"])
     _same_defaults(BootstrapSettings, entry["bootstrap"]["properties"])
     _same_defaults(ConnectivitySettings, entry["connectivity"]["properties"])
+    _same_defaults(CorrectedSettings, entry["corrected"]["properties"])
+    _same_defaults(SensitivityGrid, entry["sensitivity"]["properties"])
     # The null seeds mean "the config's seed": the package's default is its default.
     seed = _schema()["seed"]["default"]
     assert BootstrapSettings().seed == ConnectivitySettings().seed == seed
+    assert CorrectedSettings().seed == seed
 
 
 def test_enrichment_and_connectivity_function_defaults_equal_the_schema():

@@ -622,12 +622,26 @@ def test_check_config_returns_typed_settings(dataset):
     assert settings.de.design.factors == ("cell_line", "treatment")
     (spec,) = settings.comparisons
     assert isinstance(spec, ComparisonSpec)
-    assert spec.bootstrap.seed == spec.connectivity.seed == 7
+    assert spec.bootstrap.seed == spec.connectivity.seed == spec.corrected.seed == 7
     assert spec.level == "probeset"
     assert settings.enrichment == EnrichmentSettings(seed=7)
     assert settings.source == "affymetrix"
     assert isinstance(settings.source_settings, affymetrix.Settings)
     assert settings.source_settings.cdf == str(tmp_path / "raw" / "TinyChip.CDF")
+
+
+def test_corrected_and_sensitivity_sections_resolve_through_the_config(dataset):
+    """The comparison's corrected/sensitivity keys reach its spec; bad ones name the key."""
+    tmp_path, config = dataset
+    config = copy.deepcopy(config)
+    config["comparisons"][0]["corrected"] = {"seed": 5, "resamples": 10}
+    config["comparisons"][0]["sensitivity"] = {"signature_lfc": [1, 0]}
+    (spec,) = _load(tmp_path, config).settings.comparisons
+    assert spec.corrected.seed == 5 and spec.corrected.resamples == 10
+    assert spec.sensitivity.signature_lfc == (0.0, 1.0)
+    config["comparisons"][0]["sensitivity"] = {"restoration_fdr": [0.05, 2]}
+    with pytest.raises(ConfigError, match="restoration_fdr"):
+        _load(tmp_path, config)
 
 
 def test_data_block_selects_the_source_and_overrides_platform(dataset):

@@ -89,9 +89,15 @@ def expected_outputs(config: dict) -> list[str]:
         ]
     for comparison in config["comparisons"]:
         base = f"results/restoration/{comparison['name']}"
-        out += [f"{base}/summary.tsv", f"{base}/features.tsv"]
-        for name in ("scatter", "status", "heatmap", "enrichment", "overlap"):
+        out += [
+            f"{base}/summary.tsv",
+            f"{base}/features.tsv",
+            f"{base}/threshold_sensitivity.tsv",
+            f"{base}/headline.tsv",
+        ]
+        for name in ("headline", "scatter", "status", "heatmap", "enrichment", "overlap"):
             out += figs(f"{base}/{name}")
+        out += figs(f"{base}/sensitivity")
     return out
 
 
@@ -363,6 +369,18 @@ def test_example_restored_fraction_is_the_planted_one(example_run):
     assert abs(fraction - PLANTED) <= 0.08, fraction
     assert summary["ci_low"].iloc[0] < fraction < summary["ci_high"].iloc[0]
     assert summary["hypergeom_p"].iloc[0] < 1e-6
+    # The power-corrected fraction recovers the planted one, inside its interval.
+    corrected = float(summary["restored_fraction_corrected"].iloc[0])
+    assert abs(corrected - PLANTED) <= 0.05, corrected
+    assert summary["corrected_low"].iloc[0] <= PLANTED <= summary["corrected_high"].iloc[0]
+    headline = pd.read_csv(
+        example_run / "results/restoration/fulvestrant_rapamycin/headline.tsv", sep="\t"
+    )
+    assert (
+        headline["sentence"]
+        .iloc[0]
+        .startswith(f"The cotreatment restores {100 * corrected:.0f}% (95% CI ")
+    )
     combined = pd.read_csv(example_run / "results/restoration/summary.tsv", sep="\t")
     assert combined["restored_fraction"].iloc[0] == pytest.approx(fraction)
 
@@ -525,7 +543,13 @@ def test_example_html_report(example_run):
     report = work / "results" / "report.html"
     assert report.is_file()
     text = report.read_text(errors="replace")
-    for needle in ("Quality control", "Differential expression", "Restoration", "Enrichment"):
+    for needle in (
+        "Headline",
+        "Quality control",
+        "Differential expression",
+        "Restoration",
+        "Enrichment",
+    ):
         assert needle in text, needle
 
 

@@ -376,8 +376,9 @@ def contrast_tables(
 
 # --------------------------------------------------------------------------- restoration rule
 
-#: The tables a comparison's result is written as (workflow output names).
-RESULT_TABLES = ("summary", "features", "bootstrap")
+#: The tables a comparison's result is written as (workflow output names;
+#: :func:`sigrestore.restoration.analysis.result_tables`).
+RESULT_TABLES = ("summary", "features", "bootstrap", "threshold_sensitivity", "headline")
 
 
 @dataclass
@@ -404,40 +405,47 @@ class RestorationOutputs:
     def write_to(self, paths: Mapping[str, Any]) -> list[Path]:
         """Write exactly the files named in ``paths`` (e.g. ``snakemake.output``).
 
-        ``paths`` maps ``summary``, ``features``, ``bootstrap`` to a table path
-        and a figure name (``scatter``, ``status``, ``heatmap``,
-        ``enrichment``, ``overlap``) with a suffix per format
-        (``scatter_png``, ``scatter_svg``) to its files.  Names not given are
-        not written; a name given that the result cannot make is an error.
+        ``paths`` maps a table name (:data:`RESULT_TABLES`: ``summary``,
+        ``features``, ``bootstrap``, ``threshold_sensitivity``, ``headline``)
+        to its path, and a figure name (``headline``, ``scatter``, ``status``,
+        ``heatmap``, ``enrichment``, ``overlap``, ``sensitivity``) with a
+        suffix per format (``scatter_png``, ``scatter_svg``) to its files.
+        Names not given are not written; a name given that the result cannot
+        make is an error.
         """
-        from sigrestore.atomic import write_tsv
         from sigrestore.plotting.restoration import restoration_figures
-        from sigrestore.plotting.save import save_figure
-        from sigrestore.restoration.analysis import result_tables
+        from sigrestore.plotting.save import FIGURE_FORMATS, save_figure
+        from sigrestore.restoration.analysis import result_tables, write_result_table
 
         keys = set(paths.keys())
         written: list[Path] = []
-        for name, table in result_tables(self.result).items():
+        tables = result_tables(self.result)
+        for name, table in tables.items():
             if name in keys:
-                write_tsv(table, paths[name], na_rep="NA")
+                write_result_table(name, table, paths[name])
                 written.append(Path(paths[name]))
         makers = restoration_figures(self.result, expr=self.expression, samples=self.samples)
-        wanted = {k.rsplit("_", 1)[0] for k in keys if k.rsplit("_", 1)[-1] in ("png", "svg")}
-        unknown = sorted(wanted - set(makers))
+        figure_keys = {f"{name}_{fmt}": name for name in makers for fmt in FIGURE_FORMATS}
+        unknown = sorted(keys - set(tables) - set(figure_keys))
         if unknown:
-            raise ConfigError(f"restoration outputs: no figure named {unknown}")
+            raise ConfigError(
+                f"restoration outputs: no figure named {unknown} (nor a table: {sorted(tables)})"
+            )
         for name, make in makers.items():
-            files = [paths[k] for k in sorted(keys) if k.rsplit("_", 1)[0] == name and k != name]
+            files = [paths[k] for k in sorted(keys) if figure_keys.get(k) == name]
             if files:
                 written += [Path(p) for p in save_figure(make(), files, tight=False)]
         return written
 
     def write(self, outdir: str | os.PathLike[str]) -> list[Path]:
-        """Write the tables and figures into ``outdir`` under their usual names."""
+        """Write every table and figure into ``outdir`` under their usual names."""
+        from sigrestore.plotting.restoration import restoration_figures
+        from sigrestore.plotting.save import FIGURE_FORMATS
+
         outdir = Path(outdir)
         paths: dict[str, Any] = {name: outdir / f"{name}.tsv" for name in RESULT_TABLES}
-        for name in ("scatter", "status", "heatmap", "enrichment", "overlap"):
-            for fmt in ("png", "svg"):
+        for name in restoration_figures(self.result, expr=self.expression, samples=self.samples):
+            for fmt in FIGURE_FORMATS:
                 paths[f"{name}_{fmt}"] = outdir / f"{name}.{fmt}"
         return self.write_to(paths)
 

@@ -138,7 +138,11 @@ QC_FIGURES = [
     "residual_images",
 ]
 SAMPLE_FIGURES = ["pca", "correlation", "ma_plots"]
-RESTORATION_FIGURES = ["scatter", "status", "heatmap", "enrichment", "overlap"]
+# The headline figure opens the report (category "0. Headline") with the status
+# and scatter figures beside it; the other restoration figures follow in
+# "3. Restoration".
+HEADLINE_FIGURES = ["headline", "status", "scatter"]
+RESTORATION_FIGURES = ["heatmap", "enrichment", "overlap", "sensitivity"]
 
 
 def final_outputs():
@@ -164,8 +168,10 @@ def final_outputs():
         out += [
             f"results/restoration/{name}/summary.tsv",
             f"results/restoration/{name}/features.tsv",
+            f"results/restoration/{name}/threshold_sensitivity.tsv",
+            f"results/restoration/{name}/headline.tsv",
         ]
-        for fig in RESTORATION_FIGURES:
+        for fig in HEADLINE_FIGURES + RESTORATION_FIGURES:
             out += figures(f"results/restoration/{name}/{fig}")
     return out
 

@@ -195,7 +195,8 @@ def comparison_dict(
     """One config entry as :meth:`ComparisonSpec.from_dict` takes it (nulls resolved)."""
     d = _drop_none(copy.deepcopy(dict(entry)))
     _nest_signature(d)
-    for section in ("bootstrap", "connectivity"):
+    # Every seeded section's null seed is the config's seed.
+    for section in ("bootstrap", "connectivity", "corrected"):
         d.setdefault(section, {}).setdefault("seed", seed)
     d["level"] = comparison_level(entry, has_annotation=has_annotation)
     return d

@@ -27,6 +27,15 @@ from sigrestore.restoration.calls import (
     status_counts,
 )
 from sigrestore.restoration.connectivity import combine_scores, connectivity_score
+from sigrestore.restoration.corrected import (
+    CorrectedEstimate,
+    corrected_columns,
+    corrected_fraction,
+    signature_false_share,
+)
+from sigrestore.restoration.headline import headline_sentence, headline_table
+from sigrestore.restoration.pi0 import pi0_local_fdr, pi0_storey
+from sigrestore.restoration.sensitivity import SENSITIVITY_COLUMNS, threshold_sensitivity
 from sigrestore.restoration.spec import (
     BOOTSTRAP_DUPLICATES,
     LEVELS,
@@ -34,6 +43,8 @@ from sigrestore.restoration.spec import (
     CallThresholds,
     ComparisonSpec,
     ConnectivitySettings,
+    CorrectedSettings,
+    SensitivityGrid,
     SignatureThresholds,
 )
 from sigrestore.restoration.statistics import (
@@ -47,12 +58,16 @@ from sigrestore.restoration.statistics import (
 __all__ = [
     "BOOTSTRAP_DUPLICATES",
     "LEVELS",
+    "SENSITIVITY_COLUMNS",
     "SUMMARY_COLUMNS",
     "BootstrapSettings",
     "CallThresholds",
     "ComparisonSpec",
     "ConnectivitySettings",
+    "CorrectedEstimate",
+    "CorrectedSettings",
     "RestorationResult",
+    "SensitivityGrid",
     "SignatureThresholds",
     "accepts_weights",
     "analyze_comparison",
@@ -61,10 +76,16 @@ __all__ = [
     "combine_scores",
     "comparison_calls",
     "connectivity_score",
+    "corrected_columns",
+    "corrected_fraction",
     "direction_calls",
+    "headline_sentence",
+    "headline_table",
     "hypergeometric_test",
     "modulator_flags",
     "percentile_interval",
+    "pi0_local_fdr",
+    "pi0_storey",
     "resample_arrays",
     "resample_distinct",
     "resistance_status",
@@ -72,8 +93,10 @@ __all__ = [
     "restoration_status",
     "sample_groups",
     "signature_calls",
+    "signature_false_share",
     "spearman_correlation",
     "status_counts",
+    "threshold_sensitivity",
     "wilson_interval",
     "write_result",
 ]
