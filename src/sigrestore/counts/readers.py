@@ -217,7 +217,7 @@ def read_count_table(
     if dup.any():
         rows = np.flatnonzero(dup)
         first = ids.iat[rows[0]]
-        where = [first_line + r for r in rows if ids.iat[r] == first][:5]
+        where = [first_line + int(r) for r in rows if ids.iat[r] == first][:5]
         raise FormatError(
             f"{path}: duplicate gene id {first!r} (column {ids_col!r}, lines {where}); "
             f"{int(ids[dup].nunique())} id(s) repeated in all: ids must be unique"

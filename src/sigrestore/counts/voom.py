@@ -158,16 +158,27 @@ def voom_with_quality_weights(
     design: np.ndarray,
     lib_size: np.ndarray | None = None,
     *,
+    weights: np.ndarray | None = None,
     span: float = 0.5,
 ) -> VoomResult:
-    """limma's ``voomWithQualityWeights`` (``method = "genebygene"``, no variance design)."""
+    """limma's ``voomWithQualityWeights`` (``method = "genebygene"``, no variance design).
+
+    ``weights``: optional prior weight per sample (the restoration bootstrap's
+    multiplicities); they multiply every weight used and returned, and are
+    none of limma's function (with ``weights=None`` this is limma's exactly).
+    """
     x = np.asarray(design, dtype=float)
-    first = voom(counts, x, lib_size, span=span)
-    aw = _array_weights(first.expression, x, first.weights)
-    second = voom(counts, x, lib_size, weights=aw, span=span)
-    aw = _array_weights(second.expression, x, second.weights)
+    prior = np.ones(x.shape[0]) if weights is None else np.asarray(weights, dtype=float)
+    first = voom(counts, x, lib_size, weights=weights, span=span)
+    aw = _array_weights(first.expression, x, first.weights * prior)
+    second = voom(counts, x, lib_size, weights=aw * prior, span=span)
+    aw = _array_weights(second.expression, x, second.weights * prior)
     return VoomResult(
-        second.expression, second.weights * aw[None, :], second.lib_size, second.trend, aw
+        second.expression,
+        second.weights * (aw * prior)[None, :],
+        second.lib_size,
+        second.trend,
+        aw,
     )
 
 
