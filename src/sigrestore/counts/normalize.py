@@ -33,7 +33,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import stats
 
 from sigrestore.errors import DesignError
 
@@ -103,7 +102,7 @@ def filter_by_expr(
 
 def upper_quartile_factors(counts: np.ndarray, lib_size: np.ndarray, p: float = 0.75) -> np.ndarray:
     """Per-sample type-7 quantile ``p`` of the counts over the library size."""
-    return np.quantile(counts, p, axis=0) / lib_size
+    return np.quantile(np.ascontiguousarray(counts.T), p, axis=1) / lib_size
 
 
 def calc_norm_factors(
@@ -157,6 +156,32 @@ def calc_norm_factors(
     return f, ref_column
 
 
+def _rank_within(values: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """``lo <= rank(v) <= hi`` for every finite value of every column (R's average ranks).
+
+    Only the values at sorted positions ``lo`` and ``hi`` matter: a value
+    above the one at position ``lo`` has average rank above ``lo``, a value
+    below it one below ``lo``, and a value equal to it shares that tie
+    group's average rank ``(#less + #less-or-equal + 1) / 2``; the same at
+    ``hi``.  So one sort per column (NaN last) and comparisons replace the
+    full ranking.
+    """
+    cols = np.ascontiguousarray(values.T)  # samples x genes: sort along contiguous rows
+    srt = np.sort(cols, axis=1)
+    out = np.ones(cols.shape, dtype=bool)
+    for bound, upper in ((lo, False), (hi, True)):
+        pos = np.clip(bound.astype(np.intp) - 1, 0, cols.shape[1] - 1)[:, None]
+        edge = np.take_along_axis(srt, pos, axis=1)
+        less = (cols < edge).sum(axis=1, keepdims=True)
+        less_eq = (cols <= edge).sum(axis=1, keepdims=True)
+        tie_rank = (less + less_eq + 1) / 2.0
+        if upper:
+            out &= (cols < edge) | ((cols == edge) & (tie_rank <= bound[:, None]))
+        else:
+            out &= (cols > edge) | ((cols == edge) & (tie_rank >= bound[:, None]))
+    return out.T
+
+
 def _tmm(obs, ref, n_obs, n_ref, logratio_trim, sum_trim, do_weighting, a_cutoff) -> np.ndarray:
     """edgeR's ``.calcFactorTMM`` for every column of ``obs`` against ``ref`` at once."""
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -169,16 +194,11 @@ def _tmm(obs, ref, n_obs, n_ref, logratio_trim, sum_trim, do_weighting, a_cutoff
     logr = np.where(fin, logr, np.nan)
     abse = np.where(fin, abse, np.nan)
     n = fin.sum(axis=0)
-    # ranks among the finite genes of each sample (ties averaged, as R's rank)
-    # (ranked along contiguous rows of the transpose: sorting along the strided
-    # axis of a genes x samples array is several times slower)
-    rank_r = stats.rankdata(np.ascontiguousarray(logr.T), axis=1, nan_policy="omit").T
-    rank_e = stats.rankdata(np.ascontiguousarray(abse.T), axis=1, nan_policy="omit").T
     lo_l = np.floor(n * logratio_trim) + 1
     hi_l = n + 1 - lo_l
     lo_s = np.floor(n * sum_trim) + 1
     hi_s = n + 1 - lo_s
-    keep = fin & (rank_r >= lo_l) & (rank_r <= hi_l) & (rank_e >= lo_s) & (rank_e <= hi_s)
+    keep = fin & _rank_within(logr, lo_l, hi_l) & _rank_within(abse, lo_s, hi_s)
     with np.errstate(divide="ignore", invalid="ignore"):
         if do_weighting:
             num = np.where(keep, logr / v, 0.0).sum(axis=0)
