@@ -294,8 +294,17 @@ def fit_contrasts(
     if weights is not None and np.shape(weights) == y.shape and y.shape[0] > 1:
         # observation-level weights (voom): one weight per gene and array
         return _fit_observation_weights(
-            expr, y, x, cm, cmat, weights, trend=trend, robust=robust, block=block,
-            correlation=correlation, array_weights=array_weights,
+            expr,
+            y,
+            x,
+            cm,
+            cmat,
+            weights,
+            trend=trend,
+            robust=robust,
+            block=block,
+            correlation=correlation,
+            array_weights=array_weights,
         )
     given = None if weights is None else _array_weight_vector(weights, x.shape[0])
     weights = given
