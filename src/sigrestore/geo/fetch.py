@@ -205,11 +205,19 @@ def fetch_geo(settings: FetchSettings) -> list[FetchedFile]:
             name = f"{gpl}.annot.gz"
             try:
                 size = _get(url, folder / name, options)
-            except DownloadError:
+            except DownloadError as first:
                 # GEO has no .annot.gz for some platforms: use the platform's full SOFT.
                 url = acc.platform_soft_url(base, gpl)
                 name = f"{gpl}_family.soft.gz"
-                size = _get(url, folder / name, options)
+                try:
+                    size = _get(url, folder / name, options)
+                except DownloadError as second:
+                    raise DownloadError(
+                        f"no platform annotation for {gpl}: {str(first).split('; to place')[0]}"
+                        f", and {str(second).split('; to place')[0]}; put {gpl}.annot.gz in "
+                        f"{folder} by hand, give the annotation file in the configuration "
+                        f"(data.geo.annotation), or fetch without it (--no-annotation)"
+                    ) from None
             files.append(FetchedFile("annotation", name, url, size, gpl))
     _write_manifest(folder, settings, files)
     return files
