@@ -22,7 +22,7 @@ import pandas as pd
 
 from sigrestore.errors import FormatError
 from sigrestore.geo._open import GZIP_ERRORS, check_not_html, open_text_binary, read_all
-from sigrestore.geo.values import check_field_counts, check_values, parse_table, to_float
+from sigrestore.geo.values import check_values, parse_table
 
 __all__ = ["SeriesMatrix", "characteristics_table", "read_series_matrix"]
 
@@ -253,14 +253,15 @@ def _build(
                     f"{path}: line {field_lines[key]}: !Sample_{key} has {len(row)} values, "
                     f"expected one per sample ({len(gsms)})"
                 )
-    check_field_counts(table, n + 1, path, header_line)
-    raw = parse_table(table, path, quoted=True) if header_end >= 0 else None
-    if raw is None or raw.shape[0] == 0:
+    non_numeric: dict[str, int] = {}
+    if header_end < 0:
         raise FormatError(f"{path}: line {header_line}: the series matrix table has no rows")
-    raw.index = raw.index.astype(str) if not raw.index.isna().any() else raw.index
-    raw.index.name = "ID_REF"
-    raw.columns = table_gsms
-    expression, non_numeric = to_float(raw)
+    expression = parse_table(
+        table, path, quoted=True, first_line=header_line, numeric=True, non_numeric=non_numeric
+    )
+    if expression.shape[0] == 0:
+        raise FormatError(f"{path}: line {header_line}: the series matrix table has no rows")
+    expression.columns = table_gsms
     check_values(expression, path, header_line, header_line + 1)
     expression.index = pd.Index(expression.index.astype(str), name="ID_REF")
     samples = _samples_frame(fields, gsms)

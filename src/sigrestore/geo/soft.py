@@ -24,7 +24,7 @@ import pandas as pd
 from sigrestore.errors import FormatError
 from sigrestore.geo._open import GZIP_ERRORS, check_not_html, open_text_binary
 from sigrestore.geo.series_matrix import characteristics_table
-from sigrestore.geo.values import check_field_counts, check_values, parse_table, to_float
+from sigrestore.geo.values import check_values, parse_table, to_float
 
 __all__ = ["SoftEntity", "SoftFile", "read_soft"]
 
@@ -306,9 +306,7 @@ def _finish_table(entity: SoftEntity, lines: list[bytes], path: Path, begin: int
     if not lines:
         raise FormatError(f"{path}: line {begin}: empty table in {entity.accession}")
     body = b"".join(lines)
-    n_fields = lines[0].rstrip(b"\r\n").count(b"\t") + 1
-    check_field_counts(body, n_fields, path, header_line)
-    table = parse_table(body, path, quoted=False)
+    table = parse_table(body, path, quoted=False, first_line=header_line)
     if table.index.isna().any():
         i = int(table.index.isna().argmax())
         raise FormatError(f"{path}: line {header_line + 1 + i}: empty id in {entity.accession}")

@@ -7,12 +7,12 @@ a value column (``"<0.1"``, ``"n/a"``) is not a number and becomes NaN too.
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from sigrestore.errors import FormatError
 
@@ -56,25 +56,91 @@ def check_field_counts(
     return n_lines
 
 
-def parse_table(table: bytes, path: str | os.PathLike[str], *, quoted: bool) -> pd.DataFrame:
-    """A tab-separated table with a header line; first column as text, the rest as text too.
+def parse_table(
+    table: bytes,
+    path: str | os.PathLike[str],
+    *,
+    quoted: bool,
+    first_line: int = 1,
+    numeric: bool = False,
+    non_numeric: dict[str, int] | None = None,
+) -> pd.DataFrame:
+    """A tab-separated table with a header line; the first column is the (text) index.
 
-    Values are kept as parsed by pandas' C reader (floats where a whole column
-    is numeric, else text); :func:`to_float` finishes the conversion.
+    Parsed by Arrow's multi-threaded CSV reader: numeric columns come back as
+    float64, a column with any non-numeric text as text (:func:`to_float`
+    finishes the conversion).  A row with the wrong number of fields is
+    located by :func:`check_field_counts` (line ``first_line`` is the header).
+    With ``numeric``, every value column is converted to float64 (non-numeric
+    text -> NaN, counted per column in ``non_numeric``).
     """
-    return pd.read_csv(
-        io.BytesIO(table),
-        sep="\t",
-        header=0,
-        index_col=0,
-        dtype={0: str},
-        na_values=MISSING,
-        keep_default_na=False,
-        quoting=csv.QUOTE_MINIMAL if quoted else csv.QUOTE_NONE,
-        skip_blank_lines=True,
-        engine="c",
-        low_memory=False,
-    )
+    if non_numeric is None:
+        non_numeric = {}
+    header = table[: table.find(b"\n")] if b"\n" in table else table
+    names = [
+        c.strip().strip('"') if quoted else c.strip()
+        for c in header.decode("utf-8", "replace").rstrip("\r").split("\t")
+    ]
+    id_col = names[0]
+    try:
+        arrow = pacsv.read_csv(
+            pa.py_buffer(table),
+            read_options=pacsv.ReadOptions(
+                column_names=[f"c{i}" for i in range(len(names))],
+                skip_rows=1,
+                block_size=1 << 22,
+            ),
+            parse_options=pacsv.ParseOptions(
+                delimiter="\t",
+                quote_char='"' if quoted else False,
+                ignore_empty_lines=True,
+                newlines_in_values=False,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                null_values=MISSING,
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+                column_types={"c0": pa.string()},
+            ),
+        )
+    except pa.ArrowInvalid as exc:
+        check_field_counts(table, len(names), path, first_line)
+        raise FormatError(
+            f"{path}: cannot parse the table after line {first_line}: {exc}"
+        ) from None
+    index = pd.Index(arrow.column(0).to_pandas(), name=id_col)
+    if numeric:
+        # One float64 block filled column by column: no per-column frame to stack.
+        values = np.empty((len(index), len(names) - 1), dtype=np.float64, order="F")
+        for i in range(1, len(names)):
+            values[:, i - 1] = _as_float(arrow.column(i), names[i], non_numeric)
+        return pd.DataFrame(values, index=index, columns=names[1:], copy=False)
+    columns = {}
+    for i, name in enumerate(names[1:], start=1):
+        col = arrow.column(i)
+        if pa.types.is_floating(col.type) or pa.types.is_integer(col.type):
+            columns[name] = col.to_numpy().astype(np.float64, copy=False)
+        elif pa.types.is_null(col.type):
+            columns[name] = np.full(len(index), np.nan)
+        else:
+            columns[name] = col.to_pandas().to_numpy(dtype=object)
+    frame = pd.DataFrame(columns, index=index, copy=False)
+    frame.columns = names[1:]
+    return frame
+
+
+def _as_float(col: pa.ChunkedArray, name: str, non_numeric: dict[str, int]) -> np.ndarray:
+    """An Arrow column as float64; text that is not a number becomes NaN (counted)."""
+    if pa.types.is_floating(col.type) or pa.types.is_integer(col.type):
+        return col.to_numpy().astype(np.float64, copy=False)
+    if pa.types.is_null(col.type):
+        return np.full(len(col), np.nan)
+    text = col.to_pandas()
+    num = pd.to_numeric(text, errors="coerce")
+    lost = int((num.isna() & text.notna()).sum())
+    if lost:
+        non_numeric[name] = lost
+    return num.to_numpy(dtype=np.float64)
 
 
 def to_float(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
