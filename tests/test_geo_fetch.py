@@ -219,3 +219,13 @@ def test_fetch_gds_and_raw(server, tmp_path, capsys):
     assert [line.split("\t")[1] for line in printed] == ["series_matrix", "raw_tar", "annotation"]
     tar = cache / "GSE999999" / "GSE999999_RAW.tar"
     assert _same(tar, geo / "series/GSE999nnn/GSE999999/suppl/GSE999999_RAW.tar")
+
+
+def test_cli_fetch_failure_exit_status(server, tmp_path, capsys):
+    base, _, _ = server
+    status = main(["geo", "fetch", "GSE999998", "GSE999999", "--out", str(tmp_path / "c"),
+                   "--base-url", base, "--retries", "0", "--no-annotation"])  # fmt: skip
+    assert status == 1
+    captured = capsys.readouterr()
+    assert "GSE999998/matrix/ failed: HTTP 404" in captured.err
+    assert "GSE999999_series_matrix.txt.gz\tseries_matrix" in captured.out  # the others go on

@@ -160,3 +160,14 @@ def test_source_title_pattern_and_missing_cache(tmp_path):
         ConfigError, match=r"not in the cache folder .*sigrestore geo fetch GSE1 --out"
     ):
         load_geo(GeoSettings("GSE1", cache_dir=str(tmp_path)))
+
+
+def test_source_reads_family_soft():
+    settings = GeoSettings(
+        "GSE781", matrix=str(DATA / "GSE781_family_subset.soft.gz"), platform="GPL97"
+    )
+    ds = load_geo(settings)
+    assert ds.shape == (668, 17) and ds.provenance["log2"]["log2"] is True
+    assert set(ds.samples["platform"]) == {"GPL97"}
+    with pytest.raises(FormatError, match=r"several platforms \(GPL96, GPL97\)"):
+        load_geo(GeoSettings("GSE781", matrix=str(DATA / "GSE781_family_subset.soft.gz")))

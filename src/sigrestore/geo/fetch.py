@@ -30,6 +30,7 @@ from sigrestore.geo.download import (
     download_file,
     is_complete,
     list_directory,
+    remote_size,
 )
 
 __all__ = ["MANIFEST", "FetchSettings", "FetchedFile", "fetch_geo", "read_manifest"]
@@ -109,24 +110,19 @@ def _write_manifest(folder: Path, settings: FetchSettings, files: list[FetchedFi
 def _get(url: str, dest: Path, options: DownloadOptions) -> int:
     """Download unless a complete copy is there; return its size.
 
-    Without a manifest, a file already present is taken as complete only if
-    its size equals the server's ``Content-Length`` (asked with the GET; the
-    transfer is abandoned at once when it matches).
+    Without a manifest, a file already present (placed by hand, or from an
+    older run) is taken as complete only if its size equals the server's
+    ``Content-Length`` (a HEAD request); otherwise it is downloaded again.
     """
-    download_file(url, dest, options) if not dest.exists() else _refresh(url, dest, options)
-    return dest.stat().st_size
-
-
-def _refresh(url: str, dest: Path, options: DownloadOptions) -> None:
-    from sigrestore.geo.download import remote_size
-
-    try:
-        size = remote_size(url, options)
-    except OSError:
-        size = -1
-    if size is None or size == dest.stat().st_size:
-        return
+    if dest.exists():
+        try:
+            size = remote_size(url, options)
+        except (OSError, ValueError):
+            size = -1  # unknown: download again (the download names the failing URL)
+        if size is None or size == dest.stat().st_size:
+            return dest.stat().st_size
     download_file(url, dest, options)
+    return dest.stat().st_size
 
 
 def _gds_platform(path: Path) -> str | None:
