@@ -196,3 +196,22 @@ def test_platform_columns_found_by_name(tmp_path, header, row, symbol, entrez):
     first = table.iloc[0]
     assert first["gene_symbol"] == symbol
     assert first["entrez_id"] == entrez
+
+
+@pytest.mark.parametrize("name", ["GDS507_subset.soft.gz", "GSE781_family_subset.soft.gz"])
+def test_soft_blocks_split_anywhere(monkeypatch, name):
+    """Tables and lines cut by the decompression block edge read the same."""
+    import sigrestore.geo._open as opener
+
+    whole = read_soft(DATA / name)
+    monkeypatch.setattr(opener, "CHUNK_BYTES", 997)
+    small = read_soft(DATA / name)
+    assert small.platform_ids == whole.platform_ids
+    platform = whole.platform_ids[-1]
+    if whole.kind == "gds":
+        pd.testing.assert_frame_equal(small.expression(), whole.expression())
+    else:
+        pd.testing.assert_frame_equal(small.expression(platform), whole.expression(platform))
+        assert set(small.platforms) == {"GPL96", "GPL97"}
+        assert small.platforms["GPL97"].table.shape == whole.platforms["GPL97"].table.shape
+    pd.testing.assert_frame_equal(small.sample_table(platform), whole.sample_table(platform))

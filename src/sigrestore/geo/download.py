@@ -29,7 +29,7 @@ from sigrestore.errors import SigrestoreError
 __all__ = ["DownloadError", "DownloadOptions", "download_file", "list_directory", "remote_size"]
 
 _BLOCK = 1 << 20
-_USER_AGENT = "sigrestore (https://github.com/; GEO fetch)"
+_USER_AGENT = "sigrestore/0.1 (GEO fetch; Python urllib)"
 
 
 class DownloadError(SigrestoreError):

@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from sigrestore.errors import FormatError
-from sigrestore.geo._open import GZIP_ERRORS, check_not_html, open_text_binary
+from sigrestore.geo._open import GZIP_ERRORS, BlockReader, check_not_html, open_text_binary
 from sigrestore.geo.series_matrix import characteristics_table
 from sigrestore.geo.values import check_values, parse_table, to_float
 
@@ -195,8 +195,8 @@ def _decode(raw: bytes) -> str:
 def read_soft(path: str | os.PathLike[str]) -> SoftFile:
     """Read a GEO SOFT file (family, GDS, GSM or GPL; plain or gzip).
 
-    Tables are collected as raw lines and parsed by pandas' C reader after a
-    vectorized field-count check.
+    Header lines are read one by one; each table is taken in one slice of
+    the decompressed block and parsed by Arrow's CSV reader.
 
     Raises
     ------
@@ -209,24 +209,13 @@ def read_soft(path: str | os.PathLike[str]) -> SoftFile:
     path = Path(path)
     result = SoftFile(path=str(path), kind="")
     current: SoftEntity | None = None
-    table_lines: list[bytes] | None = None
-    table_begin = 0
-    line_no = 0
     with open_text_binary(path) as fh:
+        reader = BlockReader(fh)
         try:
-            for raw in fh:
-                line_no += 1
+            while (raw := reader.readline()) is not None:
+                line_no = reader.line
                 if line_no == 1:
                     check_not_html(raw, path)
-                if table_lines is not None:
-                    stripped = raw.strip().lower()
-                    if stripped.startswith(b"!") and stripped.endswith(b"_table_end"):
-                        assert current is not None
-                        _finish_table(current, table_lines, path, table_begin)
-                        table_lines = None
-                    else:
-                        table_lines.append(raw)
-                    continue
                 if not raw.strip():
                     continue
                 line = _decode(raw)
@@ -247,8 +236,13 @@ def read_soft(path: str | os.PathLike[str]) -> SoftFile:
                     key = key.strip()
                     low = key.lower()
                     if low.endswith("_table_begin"):
-                        table_lines = []
-                        table_begin = line_no
+                        body, complete = reader.read_table()
+                        if not complete:
+                            raise FormatError(
+                                f"{path}: line {reader.line}: the table begun on line {line_no} "
+                                "has no end marker ('!..._table_end'): the file is incomplete"
+                            )
+                        _finish_table(current, body, path, line_no)
                         continue
                     prefix = current.kind.lower() + "_"
                     name = key[len(prefix) :] if low.startswith(prefix) else key
@@ -258,14 +252,9 @@ def read_soft(path: str | os.PathLike[str]) -> SoftFile:
                     current.columns[key.strip()] = value.strip()
         except GZIP_ERRORS as exc:
             raise FormatError(
-                f"{path}: line {line_no + 1}: the gzip data end early or are corrupt ({exc}); "
-                "the file is truncated (an interrupted download?): download it again"
+                f"{path}: line {reader.line + 1}: the gzip data end early or are corrupt "
+                f"({exc}); the file is truncated (an interrupted download?): download it again"
             ) from None
-    if table_lines is not None:
-        raise FormatError(
-            f"{path}: line {line_no}: the table begun on line {table_begin} has no end marker "
-            "('!..._table_end'): the file is incomplete"
-        )
     if current is None:
         raise FormatError(f"{path}: line 1: empty file or not a SOFT file")
     result.kind = (
@@ -301,11 +290,11 @@ def _register(result: SoftFile, entity: SoftEntity) -> SoftEntity:
     return entity
 
 
-def _finish_table(entity: SoftEntity, lines: list[bytes], path: Path, begin: int) -> None:
+def _finish_table(entity: SoftEntity, body: bytes, path: Path, begin: int) -> None:
+    """Parse the bytes of a table (header line first) begun on line ``begin``."""
     header_line = begin + 1
-    if not lines:
+    if not body.strip():
         raise FormatError(f"{path}: line {begin}: empty table in {entity.accession}")
-    body = b"".join(lines)
     table = parse_table(body, path, quoted=False, first_line=header_line)
     if table.index.isna().any():
         i = int(table.index.isna().argmax())
