@@ -171,3 +171,24 @@ def test_source_reads_family_soft():
     assert set(ds.samples["platform"]) == {"GPL97"}
     with pytest.raises(FormatError, match=r"several platforms \(GPL96, GPL97\)"):
         load_geo(GeoSettings("GSE781", matrix=str(DATA / "GSE781_family_subset.soft.gz")))
+
+
+def test_settings_from_config_mapping():
+    s = GeoSettings.from_mapping({"geo": "GSE781", "platform": "GPL97", "normalize": "quantile"})
+    assert (s.accession, s.platform, s.normalize, s.log2, s.raw) == (
+        "GSE781", "GPL97", "quantile", "auto", False,
+    )  # fmt: skip
+    assert GeoSettings.from_mapping("GDS507").accession == "GDS507"
+    fetch = s.fetch_settings()
+    assert (fetch.accession, fetch.platform, fetch.annotation, fetch.cache_dir) == (
+        "GSE781", "GPL97", True, "resources/geo",
+    )  # fmt: skip
+    assert not GeoSettings("GSE1", annotation="a.annot.gz").fetch_settings().annotation
+    with pytest.raises(ConfigError, match=r"unknown key\(s\) \['platfrom'\]"):
+        GeoSettings.from_mapping({"accession": "GSE781", "platfrom": "GPL97"})
+    with pytest.raises(ConfigError, match=r"data\.geo\.accession is required"):
+        GeoSettings.from_mapping({"platform": "GPL97"})
+    with pytest.raises(ConfigError, match=r"data\.geo\.platform 'GPL97a'"):
+        GeoSettings.from_mapping({"geo": "GSE781", "platform": "GPL97a"})
+    with pytest.raises(ConfigError, match="raw must be true or false"):
+        GeoSettings.from_mapping({"geo": "GSE781", "raw": "yes"})

@@ -16,15 +16,18 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from sigrestore.dataset import ExpressionDataset
 from sigrestore.errors import ConfigError, FormatError
 from sigrestore.geo import accession as acc
-from sigrestore.geo.fetch import read_manifest
+from sigrestore.geo.download import DownloadOptions
+from sigrestore.geo.fetch import FetchSettings, read_manifest
 from sigrestore.geo.platform import read_platform_table
 from sigrestore.geo.raw import cel_members, extract_cdf_zip, extract_raw_tar
 from sigrestore.geo.series_matrix import read_series_matrix
@@ -98,6 +101,48 @@ class GeoSettings:
             )
         if self.log2 not in LOG2_CHOICES:
             raise ConfigError(f"data.geo.log2 {self.log2!r} is not one of {list(LOG2_CHOICES)}")
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any] | str, *, key: str = "data.geo") -> GeoSettings:
+        """Settings from the config's ``data.geo`` mapping (or a bare accession string).
+
+        The accession may be given as ``accession`` or ``geo``; an unknown key
+        is a ConfigError naming it (a misspelt ``platfrom`` must not be ignored).
+        """
+        if isinstance(data, str):
+            return cls(accession=data)
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"{key} must be a mapping or an accession, not {type(data).__name__}")
+        values = dict(data)
+        if "geo" in values:
+            if "accession" in values:
+                raise ConfigError(f"{key}: give the accession once (accession or geo)")
+            values["accession"] = values.pop("geo")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ConfigError(f"{key}: unknown key(s) {unknown}; known: {sorted(known)}")
+        if "accession" not in values:
+            raise ConfigError(f"{key}.accession is required (GSE... or GDS...)")
+        for flag in ("raw",):
+            if flag in values and not isinstance(values[flag], bool):
+                raise ConfigError(f"{key}.{flag} must be true or false, not {values[flag]!r}")
+        return cls(**values)
+
+    def fetch_settings(self, download: DownloadOptions | None = None) -> FetchSettings:
+        """What the fetch step downloads for these settings.
+
+        The platform annotation is fetched unless an annotation file is given.
+        """
+        return FetchSettings(
+            accession=self.accession,
+            cache_dir=self.cache_dir,
+            platform=self.platform,
+            raw=self.raw,
+            annotation=self.annotation is None,
+            base_url=self.base_url,
+            download=download or DownloadOptions(),
+        )
 
     @property
     def folder(self) -> Path:
