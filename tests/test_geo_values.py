@@ -119,3 +119,12 @@ def test_limma_on_geo_matrix_equals_r(normalize, ref_name):
     ref = _ref(ref_name).loc[table.index]
     for col in ["logFC", "AveExpr", "t", "P.Value", "adj.P.Val", "B"]:
         np.testing.assert_allclose(table[col], ref[col], rtol=1e-6, err_msg=col)
+
+
+def test_decision_is_logged_and_recorded(caplog):
+    settings = GeoSettings("GSE781", matrix=str(DATA / "GSE781-GPL97_series_matrix.txt.gz"))
+    with caplog.at_level("INFO", logger="sigrestore.geo"):
+        ds = load_geo(settings)
+    assert "GSE781: GEO2R rule: log2 taken" in caplog.text
+    assert ds.provenance["log2"]["reason"] in caplog.text
+    assert ds.provenance["log2"]["quantiles"]["q99"] == pytest.approx(68176.84)
