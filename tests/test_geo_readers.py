@@ -215,3 +215,13 @@ def test_soft_blocks_split_anywhere(monkeypatch, name):
         assert set(small.platforms) == {"GPL96", "GPL97"}
         assert small.platforms["GPL97"].table.shape == whole.platforms["GPL97"].table.shape
     pd.testing.assert_frame_equal(small.sample_table(platform), whole.sample_table(platform))
+
+
+def test_public_names_resolve_lazily():
+    import sigrestore.geo as geo
+
+    assert sorted(geo._WHERE) == sorted(geo.__all__)
+    for name in geo.__all__:
+        assert getattr(geo, name) is not None
+    with pytest.raises(AttributeError):
+        _ = geo.no_such_name

@@ -12,15 +12,52 @@ Values: :func:`decide_log2` (GEO2R's rule), :func:`apply_log2`,
 :class:`~sigrestore.dataset.ExpressionDataset` is :mod:`sigrestore.sources.geo`.
 """
 
-from sigrestore.geo.accession import DEFAULT_BASE_URL, check_accession
-from sigrestore.geo.download import DownloadError, DownloadOptions, download_file
-from sigrestore.geo.fetch import FetchedFile, FetchSettings, fetch_geo, read_manifest
-from sigrestore.geo.platform import read_platform_table
-from sigrestore.geo.raw import cel_members, extract_cdf_zip, extract_raw_tar
-from sigrestore.geo.series_matrix import SeriesMatrix, read_series_matrix
-from sigrestore.geo.sheet import SheetOptions, build_sheet, parse_titles
-from sigrestore.geo.soft import SoftEntity, SoftFile, read_soft
-from sigrestore.geo.transform import Log2Decision, apply_log2, decide_log2, normalize_quantiles
+from importlib import import_module
+from typing import Any
+
+# Names are loaded on first use (PEP 562): ``sigrestore geo --help`` and the
+# other subcommands must not pay for importing pandas and pyarrow.
+_WHERE = {
+    "DEFAULT_BASE_URL": "accession",
+    "check_accession": "accession",
+    "DownloadError": "download",
+    "DownloadOptions": "download",
+    "download_file": "download",
+    "FetchSettings": "fetch",
+    "FetchedFile": "fetch",
+    "fetch_geo": "fetch",
+    "read_manifest": "fetch",
+    "read_platform_table": "platform",
+    "cel_members": "raw",
+    "extract_cdf_zip": "raw",
+    "extract_raw_tar": "raw",
+    "SeriesMatrix": "series_matrix",
+    "read_series_matrix": "series_matrix",
+    "SheetOptions": "sheet",
+    "build_sheet": "sheet",
+    "parse_titles": "sheet",
+    "SoftEntity": "soft",
+    "SoftFile": "soft",
+    "read_soft": "soft",
+    "Log2Decision": "transform",
+    "apply_log2": "transform",
+    "decide_log2": "transform",
+    "normalize_quantiles": "transform",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sigrestore.geo' has no attribute {name!r}")
+    value = getattr(import_module(f"sigrestore.geo.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "DEFAULT_BASE_URL",
