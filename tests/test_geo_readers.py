@@ -225,3 +225,34 @@ def test_public_names_resolve_lazily():
         assert getattr(geo, name) is not None
     with pytest.raises(AttributeError):
         _ = geo.no_such_name
+
+
+def test_crlf_matrix_reads_the_same(tmp_path):
+    import gzip
+
+    text = gzip.decompress((DATA / "GSE999999_series_matrix.txt.gz").read_bytes())
+    path = tmp_path / "GSE999999_series_matrix.txt"
+    path.write_bytes(text.replace(b"\n", b"\r\n"))
+    a = read_series_matrix(path)
+    b = read_series_matrix(DATA / "GSE999999_series_matrix.txt.gz")
+    pd.testing.assert_frame_equal(a.expression, b.expression)
+    pd.testing.assert_frame_equal(a.samples, b.samples)
+
+
+def test_characteristics_matched_by_key_not_row(tmp_path):
+    text = (
+        '!Series_geo_accession\t"GSE1"\n'
+        '!Sample_geo_accession\t"GSM1"\t"GSM2"\t"GSM3"\n'
+        '!Sample_characteristics_ch1\t"treatment: F"\t"cell line: MCF-7"\t"treatment: V"\n'
+        '!Sample_characteristics_ch1\t"cell line: MCF-7/F"\t"treatment: FR"\t""\n'
+        '!Sample_characteristics_ch1\t"time: 24 h"\t"tissue"\t"time: 48 h: late"\n'
+        '!series_matrix_table_begin\n"ID_REF"\t"GSM1"\t"GSM2"\t"GSM3"\n"p"\t1\t2\t3\n'
+        "!series_matrix_table_end\n"
+    )
+    path = tmp_path / "GSE1_series_matrix.txt"
+    path.write_text(text)
+    s = read_series_matrix(path).samples
+    assert list(s["treatment"]) == ["F", "FR", "V"]
+    assert list(s["cell line"]) == ["MCF-7/F", "MCF-7", None]
+    assert list(s["time"]) == ["24 h", None, "48 h: late"]
+    assert list(s["characteristics_ch1"]) == [None, "tissue", None]
