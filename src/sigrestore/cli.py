@@ -8,6 +8,7 @@ import os
 import sys
 
 from sigrestore.errors import SigrestoreError
+from sigrestore.geo.cli import register as register_geo
 
 
 def _inspect(args: argparse.Namespace) -> int:
@@ -57,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     p_inspect.add_argument("files", nargs="+", metavar="FILE")
     p_inspect.set_defaults(func=_inspect)
+    register_geo(sub)
     args = parser.parse_args(argv)
     return args.func(args)
 
