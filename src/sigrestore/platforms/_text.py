@@ -1,0 +1,128 @@
+"""Small helpers shared by the platform readers: opening, header scan, numeric columns."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sigrestore.errors import FormatError
+
+# How far a header block may reach before the column line (GenomeStudio
+# writes ~8 lines, Feature Extraction ~10).
+MAX_HEADER_LINES = 1000
+
+
+def open_text(path: str | os.PathLike[str]) -> io.TextIOBase:
+    """Open a text file, gunzipping when it starts with the gzip magic."""
+    p = Path(path)
+    try:
+        with open(p, "rb") as fh:
+            magic = fh.read(2)
+    except OSError as exc:
+        raise FormatError(f"{p}: cannot open ({exc.strerror})") from exc
+    if magic == b"\x1f\x8b":
+        return io.TextIOWrapper(gzip.open(p, "rb"), encoding="utf-8", errors="replace")
+    return open(p, encoding="utf-8", errors="replace", newline="")
+
+
+def find_header(
+    path: str | os.PathLike[str], is_header: Callable[[list[str]], bool]
+) -> tuple[int, list[str], list[list[str]]]:
+    """The 0-based line number and fields of the first line ``is_header``
+    accepts, and the tab-split lines before it (the header block)."""
+    before: list[list[str]] = []
+    with open_text(path) as fh:
+        for i, line in enumerate(fh):
+            fields = line.rstrip("\r\n").split("\t")
+            if is_header(fields):
+                return i, fields, before
+            before.append(fields)
+            if i >= MAX_HEADER_LINES:
+                break
+    raise FormatError(f"{path}: no column header line found")
+
+
+def read_table(
+    path: str | os.PathLike[str], skip: int, usecols: Sequence[str], *, quoting: int
+) -> pd.DataFrame:
+    """Read tab-separated ``usecols`` (all as text) below ``skip`` lines."""
+    try:
+        return pd.read_csv(
+            path,
+            sep="\t",
+            skiprows=skip,
+            usecols=list(usecols),
+            dtype=str,
+            keep_default_na=False,
+            quoting=quoting,
+            compression="infer" if not _is_gzip(path) else "gzip",
+            engine="c",
+            low_memory=False,
+        )
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        raise FormatError(f"{path}: cannot parse the table below line {skip + 1}: {exc}") from exc
+
+
+def _is_gzip(path: str | os.PathLike[str]) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(2) == b"\x1f\x8b"
+
+
+QUOTE_NONE = csv.QUOTE_NONE
+QUOTE_MINIMAL = csv.QUOTE_MINIMAL
+
+
+def numeric_columns(
+    frame: pd.DataFrame, columns: Sequence[str], *, path: str | os.PathLike[str], first_line: int
+) -> np.ndarray:
+    """The given text columns as a float64 matrix; a FormatError naming the
+    line and column of the first value that is not a number.
+
+    ``first_line`` is the 1-based file line of the frame's first row.
+    Empty fields, ``NA`` and ``NaN`` become NaN (checked by the caller).
+    """
+    out = np.empty((len(frame), len(columns)), dtype=np.float64)
+    for k, col in enumerate(columns):
+        text = frame[col]
+        values = pd.to_numeric(text.where(~text.isin(["", "NA", "NaN", "nan", "null"])),
+                               errors="coerce")
+        bad = values.isna() & ~text.isin(["", "NA", "NaN", "nan", "null"])
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise FormatError(
+                f"{path}, line {first_line + row}, column {col!r}: "
+                f"{text.iat[row]!r} is not a number"
+            )
+        out[:, k] = values.to_numpy(dtype=np.float64)
+    return out
+
+
+def check_signals(
+    values: np.ndarray,
+    columns: Sequence[str],
+    *,
+    path: str | os.PathLike[str],
+    first_line: int,
+    allow_negative: bool,
+    what: str,
+) -> None:
+    """FormatError counting missing/non-finite (and, unless allowed, negative)
+    values, naming the first one's line and column."""
+    bad = ~np.isfinite(values)
+    kind = "missing or non-finite"
+    if not bad.any() and not allow_negative:
+        bad = values < 0
+        kind = "negative"
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        raise FormatError(
+            f"{path}: {int(bad.sum())} {kind} {what} value(s); the first at line"
+            f" {first_line + int(row)}, column {columns[int(col)]!r}"
+        )
