@@ -50,15 +50,29 @@ def find_header(
 
 
 def read_table(
-    path: str | os.PathLike[str], skip: int, usecols: Sequence[str], *, quoting: int
+    path: str | os.PathLike[str],
+    header_line: int,
+    header: Sequence[str],
+    usecols: Sequence[str],
+    *,
+    quoting: int,
 ) -> pd.DataFrame:
-    """Read tab-separated ``usecols`` (all as text) below ``skip`` lines."""
+    """Read the tab-separated columns ``usecols`` (all as text) of the table
+    whose column line is the 0-based ``header_line`` with fields ``header``.
+
+    Columns are picked by position (their first occurrence in ``header``), so
+    repeated header names (GEO's ``Detection Pval`` after every sample) are
+    read as the distinct columns they are; ``usecols`` entries may be
+    ``(name, occurrence)`` pairs' flattened keys made by :func:`column_key`.
+    """
+    positions = [_position(header, c) for c in usecols]
     try:
-        return pd.read_csv(
+        table = pd.read_csv(
             path,
             sep="\t",
-            skiprows=skip,
-            usecols=list(usecols),
+            skiprows=header_line + 1,
+            header=None,
+            usecols=positions,
             dtype=str,
             keep_default_na=False,
             quoting=quoting,
@@ -67,7 +81,21 @@ def read_table(
             low_memory=False,
         )
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        raise FormatError(f"{path}: cannot parse the table below line {skip + 1}: {exc}") from exc
+        raise FormatError(
+            f"{path}: cannot parse the table below line {header_line + 1}: {exc}"
+        ) from exc
+    return table[positions].set_axis(list(usecols), axis=1)
+
+
+def column_key(name: str, occurrence: int) -> str:
+    """Key of the ``occurrence``-th (0-based) column called ``name``."""
+    return name if occurrence == 0 else f"{name}\x00{occurrence}"
+
+
+def _position(header: Sequence[str], key: str) -> int:
+    name, _, occ = key.partition("\x00")
+    hits = [i for i, h in enumerate(header) if h == name]
+    return hits[int(occ) if occ else 0]
 
 
 def _is_gzip(path: str | os.PathLike[str]) -> bool:

@@ -41,6 +41,7 @@ from sigrestore.errors import FormatError, SigrestoreError
 from sigrestore.platforms._text import (
     QUOTE_MINIMAL,
     check_signals,
+    column_key,
     find_header,
     numeric_columns,
     read_table,
@@ -156,7 +157,7 @@ def read_probe_profile(
         det_cols = {a: det_cols[a] for a in arrays if a in det_cols}
     ann_cols = [n for n in names if n.upper() in ANNOTATION_COLUMNS and n != id_col]
     used = [id_col, *ann_cols, *signal_cols.values(), *det_cols.values()]
-    table = read_table(path, line0, list(dict.fromkeys(used)), quoting=QUOTE_MINIMAL)
+    table = read_table(path, line0, names, list(dict.fromkeys(used)), quoting=QUOTE_MINIMAL)
     first_line = line0 + 2
     ids = table[id_col].str.strip()
     empty = (ids == "").to_numpy()
@@ -173,8 +174,10 @@ def read_probe_profile(
     index = pd.Index(ids.to_numpy(), name="probe")
     sig = numeric_columns(table, list(signal_cols.values()), path=path, first_line=first_line)
     signal = pd.DataFrame(sig, index=index, columns=list(signal_cols))
+    # Detection p-values of the arrays that have them (None when none has);
+    # users of an array without them get the error naming its column.
     detection = None
-    if det_cols and len(det_cols) == len(signal_cols):
+    if det_cols:
         det = numeric_columns(table, list(det_cols.values()), path=path, first_line=first_line)
         detection = pd.DataFrame(det, index=index, columns=list(det_cols))
     annotation = table[ann_cols].set_axis(index, axis=0)
@@ -194,17 +197,20 @@ def _array_columns(names: list[str], id_col: str) -> tuple[dict[str, str], dict[
             if m and m.group("name") in signal:
                 detection[m.group("name")] = n
         return signal, detection
-    # GEO layout: <sample> then its "Detection Pval" column (pandas would
-    # rename the repeats; the raw names are used here, so match by position).
+    # GEO layout: <sample> then its "Detection Pval" column; the repeated
+    # detection names are told apart by their occurrence (column_key).
     previous = None
+    seen: dict[str, int] = {}
     for n in names:
         upper = n.upper()
         if n == id_col or upper in ANNOTATION_COLUMNS or _IGNORED.search(n):
             previous = None
             continue
         if _GEO_DETECTION.match(n):
+            occurrence = seen.get(n, 0)
+            seen[n] = occurrence + 1
             if previous is not None:
-                detection[previous] = n
+                detection[previous] = column_key(n, occurrence)
             previous = None
             continue
         signal[n] = n
