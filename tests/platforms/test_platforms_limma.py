@@ -80,10 +80,12 @@ def test_neqc_values(profiles, ilmn):
     assert res.method == "control" and res.n_negative == 200
     want = ref(ilmn / "ref_neqc.tsv.gz")
     assert list(res.expression.index) == list(want.index)
-    np.testing.assert_allclose(res.expression.to_numpy(), want.to_numpy(), atol=VALUES_ATOL,
-                               rtol=0)
-    np.testing.assert_allclose(res.parameters.to_numpy(),
-                               ref(ilmn / "ref_neqc_parameters.tsv.gz").to_numpy(), rtol=PAR_RTOL)
+    np.testing.assert_allclose(res.expression.to_numpy(), want.to_numpy(), atol=VALUES_ATOL, rtol=0)
+    np.testing.assert_allclose(
+        res.parameters.to_numpy(),
+        ref(ilmn / "ref_neqc_parameters.tsv.gz").to_numpy(),
+        rtol=PAR_RTOL,
+    )
 
 
 def test_neqc_detection_filter_and_toptable(profiles, ilmn):
@@ -99,14 +101,14 @@ def test_neqc_detection_filter_and_toptable(profiles, ilmn):
 def test_nec_without_controls(profiles, ilmn):
     _, regular, _ = profiles
     par = normexp_fit_detection_p(regular.signal.to_numpy(), regular.detection.to_numpy())
-    np.testing.assert_allclose(par, ref(ilmn / "ref_nec_parameters.tsv.gz").to_numpy(),
-                               rtol=PAR_RTOL)
+    np.testing.assert_allclose(
+        par, ref(ilmn / "ref_nec_parameters.tsv.gz").to_numpy(), rtol=PAR_RTOL
+    )
     with pytest.warns(UserWarning, match="detection p-values"):
         res = neqc(regular, None)
     assert res.method == "detection"
     want = ref(ilmn / "ref_nec.tsv.gz")
-    np.testing.assert_allclose(res.expression.to_numpy(), want.to_numpy(), atol=VALUES_ATOL,
-                               rtol=0)
+    np.testing.assert_allclose(res.expression.to_numpy(), want.to_numpy(), atol=VALUES_ATOL, rtol=0)
 
 
 # --------------------------------------------------------------------------- Agilent
@@ -115,23 +117,24 @@ def test_nec_without_controls(profiles, ilmn):
 def test_agilent_saddle_parameters(agilent_result, agil):
     _, res = agilent_result
     want = ref(agil / "ref_normexp_parameters.tsv.gz")
-    np.testing.assert_allclose(res.parameters[["mu", "log_sigma", "log_alpha"]].to_numpy(),
-                               want[["mu", "logsigma", "logalpha"]].to_numpy(), rtol=PAR_RTOL)
+    np.testing.assert_allclose(
+        res.parameters[["mu", "log_sigma", "log_alpha"]].to_numpy(),
+        want[["mu", "logsigma", "logalpha"]].to_numpy(),
+        rtol=PAR_RTOL,
+    )
     np.testing.assert_allclose(res.parameters["m2loglik"], want["m2loglik"], rtol=1e-9)
 
 
 def test_agilent_normalized_values(agilent_result, agil):
     _, res = agilent_result
     want = ref(agil / "ref_normalized_all.tsv.gz")
-    np.testing.assert_allclose(res.normalized.to_numpy(), want.to_numpy(), atol=VALUES_ATOL,
-                               rtol=0)
+    np.testing.assert_allclose(res.normalized.to_numpy(), want.to_numpy(), atol=VALUES_ATOL, rtol=0)
 
 
 def test_agilent_filter_avereps_and_toptable(agilent_result, agil):
     sheet, res = agilent_result
     want = ref(agil / "ref_avereps.tsv.gz")
     assert list(res.expression.index) == list(want.index)
-    np.testing.assert_allclose(res.expression.to_numpy(), want.to_numpy(), atol=VALUES_ATOL,
-                               rtol=0)
+    np.testing.assert_allclose(res.expression.to_numpy(), want.to_numpy(), atol=VALUES_ATOL, rtol=0)
     assert res.n_controls == 120 and res.n_filtered > 0
     check_tables(res.expression, sheet, agil / "ref_toptable")

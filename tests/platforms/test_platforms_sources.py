@@ -140,7 +140,7 @@ def test_control_profile_without_negatives(ilmn, tmp_path):
         control_profile="control_probe_profile.txt",
         normalization="neqc",
     )
-    with pytest.raises(FormatError, match="control_probe_profile.txt has 0 negative control"):
+    with pytest.raises(FormatError, match=r"control_probe_profile\.txt has 0 negative control"):
         load_illumina(explicit, sheet(d), base_dir=d)
     with pytest.warns(UserWarning, match="detection p-values"):
         ds = load_illumina(ILMN, sheet(d), base_dir=d)
@@ -259,7 +259,7 @@ def test_agilent_mixed_designs(agil, tmp_path):
     d = _copy_agilent(agil, tmp_path)
     path = _plain(d, 4)
     _edit(path, "039494_D_F_20120628", "014850_D_F_20060807")
-    with pytest.raises(FormatError, match="mixed platforms.*014850_D_F_20060807"):
+    with pytest.raises(FormatError, match=r"mixed platforms.*014850_D_F_20060807"):
         load_agilent(AgilentSettings(), sheet(d), base_dir=d)
 
 
@@ -299,5 +299,5 @@ def test_agilent_sheet_errors(agil):
         load_agilent(AgilentSettings(), s.drop(columns="file"), base_dir=agil)
     s2 = s.copy()
     s2.loc[1, "file"] = s2.loc[0, "file"]
-    with pytest.raises(ConfigError, match="row 2: file .* is repeated"):
+    with pytest.raises(ConfigError, match=r"row 2: file .* is repeated"):
         load_agilent(AgilentSettings(), s2, base_dir=agil)

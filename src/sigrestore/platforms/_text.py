@@ -119,8 +119,9 @@ def numeric_columns(
     out = np.empty((len(frame), len(columns)), dtype=np.float64)
     for k, col in enumerate(columns):
         text = frame[col]
-        values = pd.to_numeric(text.where(~text.isin(["", "NA", "NaN", "nan", "null"])),
-                               errors="coerce")
+        values = pd.to_numeric(
+            text.where(~text.isin(["", "NA", "NaN", "nan", "null"])), errors="coerce"
+        )
         bad = values.isna() & ~text.isin(["", "NA", "NaN", "nan", "null"])
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])

@@ -141,10 +141,17 @@ def read_fe_file(path: str | os.PathLike[str], *, signal: str = "median") -> FeF
                 f"{path}, line {first_line + row}: expected a DATA row in FEATURES, got"
                 f" {tag[row]!r}"
             )
-    values = numeric_columns(table, [fg_col, BACKGROUND_COLUMN, "ControlType"], path=path,
-                             first_line=first_line)
-    check_signals(values[:, :2], [fg_col, BACKGROUND_COLUMN], path=path, first_line=first_line,
-                  allow_negative=False, what="intensity")
+    values = numeric_columns(
+        table, [fg_col, BACKGROUND_COLUMN, "ControlType"], path=path, first_line=first_line
+    )
+    check_signals(
+        values[:, :2],
+        [fg_col, BACKGROUND_COLUMN],
+        path=path,
+        first_line=first_line,
+        allow_negative=False,
+        what="intensity",
+    )
     flag_cols = [c for c in FLAG_COLUMNS if c in optional]
     flags = {}
     if flag_cols:

@@ -58,8 +58,9 @@ __all__ = ["NeqcResult", "ProbeProfile", "combine_profiles", "neqc", "read_probe
 ID_COLUMNS = ("PROBE_ID", "ID_REF", "PROBEID", "PROBE_ID", "PROBE ID", "ILMN_ID")
 ANNOTATION_COLUMNS = ("SYMBOL", "ILMN_GENE", "TARGETID", "ENTREZ_GENE_ID", "ACCESSION")
 _SIGNAL = re.compile(r"^(?P<name>.*?)[._ -]*AVG_Signal$", re.IGNORECASE)
-_DETECTION = re.compile(r"^(?P<name>.*?)[._ -]*Detection(?:[ ._-]*p[-_ ]?val(?:ue)?)?$",
-                        re.IGNORECASE)
+_DETECTION = re.compile(
+    r"^(?P<name>.*?)[._ -]*Detection(?:[ ._-]*p[-_ ]?val(?:ue)?)?$", re.IGNORECASE
+)
 _GEO_DETECTION = re.compile(r"^Detection(?:[ ._-]*p[-_ ]?val(?:ue)?)?(?:\.\d+)?$", re.IGNORECASE)
 _IGNORED = re.compile(r"(BEAD_STDERR|Avg_NBEADS|NBEADS|STDERR|ARRAY_STDEV)$", re.IGNORECASE)
 
@@ -168,9 +169,7 @@ def read_probe_profile(
     dup = ids.duplicated().to_numpy()
     if dup.any():
         row = int(np.flatnonzero(dup)[0])
-        raise FormatError(
-            f"{path}, line {first_line + row}: duplicate probe id {ids.iat[row]!r}"
-        )
+        raise FormatError(f"{path}, line {first_line + row}: duplicate probe id {ids.iat[row]!r}")
     index = pd.Index(ids.to_numpy(), name="probe")
     sig = numeric_columns(table, list(signal_cols.values()), path=path, first_line=first_line)
     signal = pd.DataFrame(sig, index=index, columns=list(signal_cols))
@@ -341,8 +340,14 @@ def neqc(
     """
     arrays = list(regular.signal.columns)
     x_reg = regular.signal.to_numpy()
-    check_signals(x_reg, arrays, path=regular.path, first_line=2, allow_negative=allow_negative,
-                  what="AVG_Signal")
+    check_signals(
+        x_reg,
+        arrays,
+        path=regular.path,
+        first_line=2,
+        allow_negative=allow_negative,
+        what="AVG_Signal",
+    )
     x_neg = np.empty((0, len(arrays)))
     x_ctrl = np.empty((0, len(arrays)))
     if control is not None:
@@ -353,15 +358,24 @@ def neqc(
                 f" {missing[0]!r} of the sample probe profile"
             )
         x_ctrl = control.signal[arrays].to_numpy()
-        check_signals(x_ctrl, arrays, path=control.path, first_line=2,
-                      allow_negative=allow_negative, what="AVG_Signal")
+        check_signals(
+            x_ctrl,
+            arrays,
+            path=control.path,
+            first_line=2,
+            allow_negative=allow_negative,
+            what="AVG_Signal",
+        )
         x_neg = x_ctrl[negative_controls(control, status_column)]
     if x_neg.shape[0] >= 2:
         par = normexp_fit_control(x_reg, x_neg)
         method = "control"
     else:
-        where = "no control probe profile" if control is None else (
-            f"{control.path} has {x_neg.shape[0]} negative control probe(s)")
+        where = (
+            "no control probe profile"
+            if control is None
+            else (f"{control.path} has {x_neg.shape[0]} negative control probe(s)")
+        )
         if require_controls:
             raise FormatError(f"neqc: {where}; at least two NEGATIVE controls are needed")
         if regular.detection is None:
@@ -383,8 +397,9 @@ def neqc(
     with np.errstate(divide="ignore", invalid="ignore"):
         logged = np.log2(normalized[: x_reg.shape[0]])
     expression = pd.DataFrame(logged, index=regular.ids, columns=arrays)
-    parameters = pd.DataFrame(par, index=pd.Index(arrays, name="array"),
-                              columns=["mu", "log_sigma", "log_alpha"])
+    parameters = pd.DataFrame(
+        par, index=pd.Index(arrays, name="array"), columns=["mu", "log_sigma", "log_alpha"]
+    )
     det = None if regular.detection is None else regular.detection[arrays]
     return NeqcResult(expression, det, parameters, method, int(x_neg.shape[0]))
 

@@ -266,9 +266,7 @@ def normexp_signal(par: np.ndarray, x: np.ndarray) -> np.ndarray:
     return signal
 
 
-def normexp_background(
-    x: np.ndarray, par: np.ndarray, *, offset: float = 16.0
-) -> np.ndarray:
+def normexp_background(x: np.ndarray, par: np.ndarray, *, offset: float = 16.0) -> np.ndarray:
     """Corrected intensities plus ``offset`` for probes x arrays, one
     parameter row per array."""
     return normexp_signal(par, x) + offset
@@ -331,9 +329,7 @@ def normexp_fit_detection_p(x: np.ndarray, detection: np.ndarray) -> np.ndarray:
     x = np.asarray(x, dtype=np.float64)
     p = np.asarray(detection, dtype=np.float64)
     if x.shape != p.shape:
-        raise SigrestoreError(
-            f"normexp: detection p-values are {p.shape}, intensities {x.shape}"
-        )
+        raise SigrestoreError(f"normexp: detection p-values are {p.shape}, intensities {x.shape}")
     y0, p0 = x[:, 0], p[:, 0]
     if p0[np.nanargmax(y0)] < p0[np.nanargmin(y0)]:
         p = 1 - p

@@ -163,8 +163,12 @@ def simulate_illumina(
     probe_aff = rng.normal(0.0, 0.4, n_true)
     signal = np.zeros((n_true + n_extra + n_neg + n_other, n_arr))
     signal[:n_true] = scale * 2.0 ** (expr + probe_aff[:, None] + 1.0)
-    hk = np.r_[np.full(other["BIOTIN"], 13.0), np.full(other["HOUSEKEEPING"], 13.5),
-               np.full(other["LABELING"], 11.0), np.full(other["HIGH_STRINGENCY_HYB"], 14.0)]
+    hk = np.r_[
+        np.full(other["BIOTIN"], 13.0),
+        np.full(other["HOUSEKEEPING"], 13.5),
+        np.full(other["LABELING"], 11.0),
+        np.full(other["HIGH_STRINGENCY_HYB"], 14.0),
+    ]
     signal[n_true + n_extra + n_neg :] = scale * 2.0 ** hk[:, None]
     noise = np.exp(rng.normal(0.0, 0.08, signal.shape))
     x = rng.normal(mu_j, tau_j, signal.shape) + signal * noise
@@ -321,8 +325,10 @@ def simulate_agilent(
     bg_level = rng.normal(32.0, 4.0, n_arr)
     bg_sd = rng.uniform(2.5, 4.0, n_arr)
     bg = rng.normal(bg_level, bg_sd, (n_feat, n_arr))
-    fg_med = bg + rng.normal(0.0, 1.2 * bg_sd, (n_feat, n_arr)) + signal * np.exp(
-        rng.normal(0.0, 0.1, (n_feat, n_arr))
+    fg_med = (
+        bg
+        + rng.normal(0.0, 1.2 * bg_sd, (n_feat, n_arr))
+        + signal * np.exp(rng.normal(0.0, 0.1, (n_feat, n_arr)))
     )
     fg_mean = fg_med + rng.normal(0.0, 0.6, (n_feat, n_arr)) + 0.01 * signal
     bg_pix_sd = np.broadcast_to(bg_sd, (n_feat, n_arr))
@@ -387,8 +393,11 @@ def write_fe_file(
             fh.write("\t".join(["DATA", *(v for _, v in section.values())]) + "\n")
             fh.write("*\n")
         col_types = [
-            types["integer"] if np.issubdtype(dt, np.integer)
-            else types["float"] if np.issubdtype(dt, np.floating) else "text"
+            types["integer"]
+            if np.issubdtype(dt, np.integer)
+            else types["float"]
+            if np.issubdtype(dt, np.floating)
+            else "text"
             for dt in features.dtypes
         ]
         fh.write("\t".join(["TYPE", *col_types]) + "\n")

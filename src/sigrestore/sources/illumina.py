@@ -208,8 +208,7 @@ def load_illumina(
     features = _features(regular.annotation.loc[expression.index], settings, base_dir)
     provenance = {
         "source": "illumina",
-        "files": [str(p) for p in paths]
-        + ([str(control.path)] if control is not None else []),
+        "files": [str(p) for p in paths] + ([str(control.path)] if control is not None else []),
         "platform": profile.platform,
         "normalization": {
             "method": "neqc" if res.method == "control" else "nec (detection p-values)",
@@ -241,15 +240,13 @@ def _select(profile, arrays: list[str]):
     return replace(
         profile,
         signal=profile.signal[arrays],
-        detection=None if profile.detection is None
-        or any(a not in profile.detection.columns for a in arrays)
+        detection=None
+        if profile.detection is None or any(a not in profile.detection.columns for a in arrays)
         else profile.detection[arrays],
     )
 
 
-def _features(
-    annotation: pd.DataFrame, settings: IlluminaSettings, base_dir
-) -> pd.DataFrame:
+def _features(annotation: pd.DataFrame, settings: IlluminaSettings, base_dir) -> pd.DataFrame:
     index = annotation.index
     if settings.annotation is not None:
         table = read_annotation(resolve(settings.annotation, base_dir))
