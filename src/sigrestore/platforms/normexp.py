@@ -104,6 +104,12 @@ def _r_quantile7(sorted_x: np.ndarray, probs: tuple[float, ...]) -> list[float]:
 # --------------------------------------------------------------------------- saddle point
 
 
+# Observations are processed in blocks: temporaries of this size stay in the
+# CPU cache and in malloc's free lists (large temporaries are mmap-ed and
+# page-faulted on every call), which makes an evaluation ~3x faster.
+_BLOCK = 8192
+
+
 def normexp_m2loglik_saddle(par: np.ndarray, x: np.ndarray) -> float:
     """Minus twice the saddle-point log-likelihood of ``x`` at
     ``par = (mu, log sigma, log alpha)`` (limma's C objective).
@@ -113,46 +119,54 @@ def normexp_m2loglik_saddle(par: np.ndarray, x: np.ndarray) -> float:
     """
     mu = float(par[0])
     sigma = math.exp(float(par[1]))
-    sigma2 = sigma * sigma
     alpha = math.exp(float(par[2]))
+    total = 0.0
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for start in range(0, x.size, _BLOCK):
+            logf = _saddle_logf(x[start : start + _BLOCK], mu, sigma * sigma, alpha)
+            # Sequential sum continued from the previous blocks.
+            logf[0] += total
+            total = float(np.cumsum(logf)[-1])
+    return -2.0 * total
+
+
+def _saddle_logf(x: np.ndarray, mu: float, sigma2: float, alpha: float) -> np.ndarray:
+    """Per-observation second-order saddle-point log-density."""
     alpha2 = alpha * alpha
     alpha3 = alpha * alpha2
     alpha4 = alpha2 * alpha2
     c2 = sigma2 * alpha
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        err = x - mu
-        # Upper bounds of the saddle point: small-sigma and small-alpha limits.
-        upper = np.fmin(np.fmax(0.0, (err - alpha) / (alpha * np.abs(err))), err / sigma2)
-        c1 = -sigma2 - err * alpha
-        c0 = -alpha + err
-        # Root of the quadratic approximation (exact in theory, but subject
-        # to cancellation, hence the Newton polish below).
-        theta = np.fmin((-c1 - np.sqrt(c1 * c1 - 4 * c0 * c2)) / (2 * c2), upper)
-        active = np.arange(x.size)
-        for it in range(1, 52):
-            th = theta[active]
-            omat = 1 - alpha * th
-            dk = mu + sigma2 * th + alpha / omat
-            ddk = sigma2 + alpha2 / (omat * omat)
-            delta = (x[active] - dk) / ddk
-            th = th + delta
-            if it == 1:
-                th = np.fmin(th, upper[active])
-            theta[active] = th
-            active = active[~(np.abs(delta) < 1e-10)]
-            if active.size == 0:
-                break
-        omat = 1 - alpha * theta
-        omat2 = omat * omat
-        k1 = mu * theta + 0.5 * sigma2 * theta * theta - np.log(omat)
-        k2 = sigma2 + alpha2 / omat2
-        logf = -0.5 * np.log(2.0 * math.pi * k2) - x * theta + k1
-        k3 = 2.0 * alpha3 / (omat * omat2)
-        k4 = 6.0 * alpha4 / (omat2 * omat2)
-        logf = logf + (k4 / (8.0 * k2 * k2) - (5.0 * k3 * k3) / (24.0 * k2 * k2 * k2))
-        # Sequential sum, as the reference's loop adds them.
-        total = float(np.cumsum(logf)[-1]) if logf.size else 0.0
-    return -2.0 * total
+    err = x - mu
+    # Upper bounds of the saddle point: small-sigma and small-alpha limits.
+    upper = np.fmin(np.fmax(0.0, (err - alpha) / (alpha * np.abs(err))), err / sigma2)
+    c1 = -sigma2 - err * alpha
+    c0 = -alpha + err
+    # Root of the quadratic approximation (exact in theory, but subject to
+    # cancellation, hence the Newton polish below).
+    theta = np.fmin((-c1 - np.sqrt(c1 * c1 - 4 * c0 * c2)) / (2 * c2), upper)
+    active = np.arange(x.size)
+    for it in range(1, 52):
+        th = theta[active]
+        omat = 1 - alpha * th
+        dk = mu + sigma2 * th + alpha / omat
+        ddk = sigma2 + alpha2 / (omat * omat)
+        delta = (x[active] - dk) / ddk
+        th = th + delta
+        if it == 1:
+            th = np.fmin(th, upper[active])
+        theta[active] = th
+        active = active[~(np.abs(delta) < 1e-10)]
+        if active.size == 0:
+            break
+    omat = 1 - alpha * theta
+    omat2 = omat * omat
+    k1 = mu * theta + 0.5 * sigma2 * theta * theta - np.log(omat)
+    k2 = sigma2 + alpha2 / omat2
+    logf = -0.5 * np.log(2.0 * math.pi * k2) - x * theta + k1
+    k3 = 2.0 * alpha3 / (omat * omat2)
+    k4 = 6.0 * alpha4 / (omat2 * omat2)
+    logf += k4 / (8.0 * k2 * k2) - (5.0 * k3 * k3) / (24.0 * k2 * k2 * k2)
+    return logf
 
 
 def normexp_start(x: np.ndarray) -> np.ndarray | None:
