@@ -430,3 +430,24 @@ def write_agilent_example(
     write_tsv(sheet, files.samples, index=False)
     write_tsv(truth, files.truth, index=False)
     return files
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m sigrestore.simulate.platforms {illumina,agilent} OUTDIR``:
+    write the full simulated study (24 arrays) in that platform's format."""
+    import argparse
+
+    ap = argparse.ArgumentParser(description=main.__doc__.splitlines()[0])
+    ap.add_argument("platform", choices=["illumina", "agilent"])
+    ap.add_argument("outdir")
+    args = ap.parse_args(argv)
+    if args.platform == "illumina":
+        files = write_illumina_example(args.outdir)
+        print(files.probe_profile, files.control_profile, files.samples, sep="\n")
+    else:
+        written = write_agilent_example(args.outdir)
+        print(written.samples, f"{len(written.arrays)} FE files under {written.arrays[0].parent}")
+
+
+if __name__ == "__main__":
+    main()
