@@ -63,4 +63,14 @@ ya <- avereps(yf, ID = yf$genes$ProbeName)
 out(ya$E, "ref_avereps.tsv")
 de(ya$E, targets, "ref_toptable")
 setwd("..")
+## normalizeQuantiles with ties and missing values ---------------------------------
+# 300 x 6, values rounded to 1 decimal (many ties), ~6% missing, one column complete.
+set.seed(20080601)
+A <- matrix(round(rgamma(1800, shape = 2, scale = 3), 1), 300, 6)
+A[sample(which(col(A) > 1), 100)] <- NA
+colnames(A) <- paste0("a", 1:6)
+dir.create("quantile", showWarnings = FALSE)
+write.table(A, gzfile("quantile/input.tsv.gz"), sep = "\t", quote = FALSE, col.names = NA)
+out(normalizeQuantiles(A), "quantile/ref_normalizeQuantiles.tsv")
+out(normalizeQuantiles(A[, 1:3] * 0 + round(A[, 1:3]), ties = TRUE), "quantile/ref_ties.tsv")
 writeLines(c(R.version.string, paste("limma", packageVersion("limma"))), "ref_versions.txt")
