@@ -130,7 +130,9 @@ def child(kind: str, directory: str, out: str) -> None:
 
 def run_python(kind: str, d: Path, out: Path) -> dict:
     cmd = [sys.executable, __file__, "--child", kind, str(d), str(out)]
-    res = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    if res.returncode != 0:
+        raise SystemExit(f"sigrestore ({kind}) failed:\n{res.stderr[-3000:]}")
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 

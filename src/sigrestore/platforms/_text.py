@@ -49,6 +49,9 @@ def find_header(
     raise FormatError(f"{path}: no column header line found")
 
 
+_MISSING = ["", "NA", "NaN", "nan", "null"]
+
+
 def read_table(
     path: str | os.PathLike[str],
     header_line: int,
@@ -56,35 +59,55 @@ def read_table(
     usecols: Sequence[str],
     *,
     quoting: int,
+    numeric: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """Read the tab-separated columns ``usecols`` (all as text) of the table
-    whose column line is the 0-based ``header_line`` with fields ``header``.
+    """Read the tab-separated columns ``usecols`` of the table whose column
+    line is the 0-based ``header_line`` with fields ``header``.
+
+    Columns in ``numeric`` are parsed as float64 by the C parser (empty,
+    ``NA`` and ``NaN`` fields become NaN); the others are text.  When a
+    numeric field is not a number, the table is read again as text to name
+    the line and column (:func:`numeric_columns`).
 
     Columns are picked by position (their first occurrence in ``header``), so
     repeated header names (GEO's ``Detection Pval`` after every sample) are
-    read as the distinct columns they are; ``usecols`` entries may be
-    ``(name, occurrence)`` pairs' flattened keys made by :func:`column_key`.
+    read as the distinct columns they are: keys from :func:`column_key`.
     """
     positions = [_position(header, c) for c in usecols]
+    num = {_position(header, c) for c in numeric}
     try:
-        table = pd.read_csv(
+        table = _read(path, header_line, positions, quoting, num)
+    except ValueError:
+        if not num:
+            raise
+        # Some numeric field is not a number: read as text and say where.
+        text = _read(path, header_line, positions, quoting, set())
+        text = text[positions].set_axis(list(usecols), axis=1)
+        numeric_columns(text, list(numeric), path=path, first_line=header_line + 2)
+        raise
+    return table[positions].set_axis(list(usecols), axis=1)
+
+
+def _read(path, header_line: int, positions: list[int], quoting: int, num: set[int]):
+    try:
+        return pd.read_csv(
             path,
             sep="\t",
             skiprows=header_line + 1,
             header=None,
             usecols=positions,
-            dtype=str,
+            dtype={p: np.float64 if p in num else str for p in positions},
             keep_default_na=False,
+            na_values={p: _MISSING for p in num},
             quoting=quoting,
-            compression="infer" if not _is_gzip(path) else "gzip",
+            compression="gzip" if _is_gzip(path) else None,
             engine="c",
             low_memory=False,
         )
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise FormatError(
             f"{path}: cannot parse the table below line {header_line + 1}: {exc}"
         ) from exc
-    return table[positions].set_axis(list(usecols), axis=1)
 
 
 def column_key(name: str, occurrence: int) -> str:
@@ -119,6 +142,9 @@ def numeric_columns(
     out = np.empty((len(frame), len(columns)), dtype=np.float64)
     for k, col in enumerate(columns):
         text = frame[col]
+        if text.dtype.kind == "f":
+            out[:, k] = text.to_numpy()
+            continue
         values = pd.to_numeric(
             text.where(~text.isin(["", "NA", "NaN", "nan", "null"])), errors="coerce"
         )

@@ -126,7 +126,14 @@ def read_fe_file(path: str | os.PathLike[str], *, signal: str = "median") -> FeF
     if missing:
         raise FormatError(f"{path}, line {line0 + 1}: FEATURES has no column {missing[0]!r}")
     optional = [c for c in (*ANNOTATION_COLUMNS[2:], *FLAG_COLUMNS) if c in fields]
-    table = read_table(path, line0, fields, needed + optional, quoting=QUOTE_NONE)
+    table = read_table(
+        path,
+        line0,
+        fields,
+        needed + optional,
+        quoting=QUOTE_NONE,
+        numeric=[fg_col, BACKGROUND_COLUMN, *(c for c in FLAG_COLUMNS if c in optional)],
+    )
     first_line = line0 + 2
     tag = table["FEATURES"].to_numpy()
     not_data = tag != "DATA"

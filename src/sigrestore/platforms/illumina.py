@@ -158,7 +158,14 @@ def read_probe_profile(
         det_cols = {a: det_cols[a] for a in arrays if a in det_cols}
     ann_cols = [n for n in names if n.upper() in ANNOTATION_COLUMNS and n != id_col]
     used = [id_col, *ann_cols, *signal_cols.values(), *det_cols.values()]
-    table = read_table(path, line0, names, list(dict.fromkeys(used)), quoting=QUOTE_MINIMAL)
+    table = read_table(
+        path,
+        line0,
+        names,
+        list(dict.fromkeys(used)),
+        quoting=QUOTE_MINIMAL,
+        numeric=[*signal_cols.values(), *det_cols.values()],
+    )
     first_line = line0 + 2
     ids = table[id_col].str.strip()
     empty = (ids == "").to_numpy()

@@ -331,6 +331,8 @@ def simulate_agilent(
         + signal * np.exp(rng.normal(0.0, 0.1, (n_feat, n_arr)))
     )
     fg_mean = fg_med + rng.normal(0.0, 0.6, (n_feat, n_arr)) + 0.01 * signal
+    # Scanner values are never negative (a ~5-SD draw in a big simulation would be).
+    bg, fg_med, fg_mean = (np.maximum(v, 0.0) for v in (bg, fg_med, fg_mean))
     bg_pix_sd = np.broadcast_to(bg_sd, (n_feat, n_arr))
     well_above = (fg_med - bg) > 3.0 * bg_pix_sd
     saturated = fg_med > 60000
