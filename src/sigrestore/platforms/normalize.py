@@ -53,6 +53,8 @@ def normalize_quantiles(x: np.ndarray) -> np.ndarray:
         raise SigrestoreError(
             f"normalize_quantiles: array {bad + 1} has fewer than 2 observed values"
         )
+    if not missing.any():
+        return _complete(a)
     grid = np.arange(n) / (n - 1)
     # Sorting puts NaN last, so the first nobs[j] sorted entries are the data.
     s = np.sort(a, axis=0)
@@ -62,16 +64,47 @@ def normalize_quantiles(x: np.ndarray) -> np.ndarray:
         s[:, j] = np.interp(grid, np.arange(m) / (m - 1), s[:m, j])
     target = s.mean(axis=1)
     ranks = rankdata(a, method="average", axis=0, nan_policy="omit")
-    if np.all(full):
-        # Average ranks are integers or half-integers: index the target
-        # directly (the interpolation limma does gives the same numbers).
-        r2 = (2 * ranks - 2).astype(np.int64)
-        return 0.5 * (target[r2 >> 1] + target[(r2 + 1) >> 1])
     out = np.full_like(a, np.nan)
     for j in range(k):
         obs = ~missing[:, j]
         out[obs, j] = np.interp((ranks[obs, j] - 1) / (nobs[j] - 1), grid, target)
     return out
+
+
+def _complete(a: np.ndarray) -> np.ndarray:
+    """Complete matrix: every array sorted once, ties found along the sorted
+    columns all at once.
+
+    A tie run at sorted positions ``s..e`` has average rank ``(s + e + 2) / 2``;
+    limma interpolates the target at ``(rank - 1) / (n - 1)``, which is
+    ``target[m // 2]`` averaged with ``target[(m + 1) // 2]`` for ``m = s + e``
+    (equal entries when the rank is an integer).
+    """
+    # Arrays as rows: each array's values contiguous for sorting.
+    at = np.ascontiguousarray(a.T)
+    n = at.shape[1]
+    order = np.argsort(at, axis=1)
+    s = np.take_along_axis(at, order, axis=1)
+    target = s.mean(axis=0)
+    pos = np.arange(n, dtype=np.int32)
+    differs = s[:, 1:] != s[:, :-1]
+    first = np.ones(s.shape, dtype=bool)
+    first[:, 1:] = differs
+    last = np.ones(s.shape, dtype=bool)
+    last[:, :-1] = differs
+    del s, differs
+    # Untied values take the target at their position; only tie runs need
+    # their run bounds (rare with real intensities, common with rounded ones).
+    values = np.repeat(target[None, :], at.shape[0], axis=0)
+    tied = ~(first & last)
+    if tied.any():
+        start = np.maximum.accumulate(np.where(first, pos, 0), axis=1)[tied]
+        end = np.minimum.accumulate(np.where(last, pos, n - 1)[:, ::-1], axis=1)[:, ::-1][tied]
+        m = start.astype(np.int64) + end
+        values[tied] = 0.5 * (target[m >> 1] + target[(m + 1) >> 1])
+    out = np.empty_like(at)
+    np.put_along_axis(out, order, values, axis=1)
+    return out.T.copy()
 
 
 def avereps(x: pd.DataFrame, ids: pd.Series | np.ndarray) -> pd.DataFrame:
