@@ -19,7 +19,8 @@ beside the times and their ratio.  R is skipped without ``Rscript``/limma.
 Usage::
 
     python benchmarks/bench_platforms.py [--illumina-arrays 100] [--agilent-arrays 50]
-                                         [--scale 1.0] [--repeat 1] [--workdir DIR] [--no-r]
+                                         [--scale 1.0] [--repeat 1] [--workdir DIR [--reuse]]
+                                         [--no-r]
 """
 
 from __future__ import annotations
@@ -158,6 +159,9 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=1, help="repeats of the timed runs (best kept)")
     ap.add_argument("--workdir", type=Path, default=None)
     ap.add_argument("--no-r", action="store_true")
+    ap.add_argument(
+        "--reuse", action="store_true", help="reuse files already simulated in --workdir"
+    )
     ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -173,8 +177,12 @@ def main() -> None:
         workdir.mkdir(parents=True, exist_ok=True)
     try:
         t0 = time.perf_counter()
-        ilmn, agil = write_files(workdir, args.illumina_arrays, args.agilent_arrays, args.scale)
-        print(f"simulated files written in {time.perf_counter() - t0:.1f} s under {workdir}")
+        if args.reuse and (workdir / "agilent" / "samples.tsv").exists():
+            ilmn, agil = workdir / "illumina", workdir / "agilent"
+            print(f"reusing the simulated files under {workdir}")
+        else:
+            ilmn, agil = write_files(workdir, args.illumina_arrays, args.agilent_arrays, args.scale)
+            print(f"simulated files written in {time.perf_counter() - t0:.1f} s under {workdir}")
         for kind, d in (("illumina", ilmn), ("agilent", agil)):
             py = min(
                 (run_python(kind, d, workdir / f"{kind}.pkl") for _ in range(args.repeat)),

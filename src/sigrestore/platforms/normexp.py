@@ -144,20 +144,24 @@ def _saddle_logf(x: np.ndarray, mu: float, sigma2: float, alpha: float) -> np.nd
     # Root of the quadratic approximation (exact in theory, but subject to
     # cancellation, hence the Newton polish below).
     theta = np.fmin((-c1 - np.sqrt(c1 * c1 - 4 * c0 * c2)) / (2 * c2), upper)
-    active = np.arange(x.size)
-    for it in range(1, 52):
+    # Newton steps (at most 51), each observation until its step is < 1e-10;
+    # the first step, on all observations, is capped by the upper bound.
+    omat = 1 - alpha * theta
+    dk = mu + sigma2 * theta + alpha / omat
+    ddk = sigma2 + alpha2 / (omat * omat)
+    delta = (x - dk) / ddk
+    theta = np.fmin(theta + delta, upper)
+    active = np.flatnonzero(~(np.abs(delta) < 1e-10))
+    for _ in range(50):
+        if active.size == 0:
+            break
         th = theta[active]
         omat = 1 - alpha * th
         dk = mu + sigma2 * th + alpha / omat
         ddk = sigma2 + alpha2 / (omat * omat)
         delta = (x[active] - dk) / ddk
-        th = th + delta
-        if it == 1:
-            th = np.fmin(th, upper[active])
-        theta[active] = th
+        theta[active] = th + delta
         active = active[~(np.abs(delta) < 1e-10)]
-        if active.size == 0:
-            break
     omat = 1 - alpha * theta
     omat2 = omat * omat
     k1 = mu * theta + 0.5 * sigma2 * theta * theta - np.log(omat)
