@@ -301,3 +301,24 @@ def test_agilent_sheet_errors(agil):
     s2.loc[1, "file"] = s2.loc[0, "file"]
     with pytest.raises(ConfigError, match=r"row 2: file .* is repeated"):
         load_agilent(AgilentSettings(), s2, base_dir=agil)
+
+
+def test_symbols_from_an_annotation_table(ilmn, agil, tmp_path):
+    # A GPL-like table: ID, Symbol, Entrez_Gene_ID; symbols differ from the files' own.
+    ann = tmp_path / "GPL_like.txt"
+    ids = [f"ILMN_{1700000 + i}" for i in range(5)] + ["A_23_P100000", "A_23_P100007"]
+    ann.write_text(
+        "ID\tSymbol\tEntrez_Gene_ID\n"
+        + "".join(f"{p}\tGENE{i}\t{1000 + i}\n" for i, p in enumerate(ids))
+    )
+    s = IlluminaSettings(
+        probe_profile="sample_probe_profile.txt",
+        control_profile="control_probe_profile.txt",
+        annotation=str(ann),
+    )
+    ds = load_illumina(s, sheet(ilmn), base_dir=ilmn)
+    assert ds.features.loc["ILMN_1700000", "gene_symbol"] == "GENE0"
+    assert str(ds.features.loc["ILMN_1700000", "entrez_id"]) == "1000"
+    assert ds.features["gene_symbol"].notna().sum() <= 5
+    da = load_agilent(AgilentSettings(annotation=str(ann)), sheet(agil), base_dir=agil)
+    assert set(da.features["gene_symbol"].dropna()) <= {"GENE5", "GENE6"}
