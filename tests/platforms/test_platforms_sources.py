@@ -195,9 +195,9 @@ def test_geo_layout_profile(ilmn, tmp_path):
     # "Detection Pval", no header block, gzipped.
     raw = pd.read_csv(ilmn / "sample_probe_profile.txt", sep="\t", skiprows=7, dtype=str)
     s = sheet(ilmn)
-    cols = {"ID_REF": raw["PROBE_ID"]}
+    cols = {"ID_REF": raw["PROBE_ID"], "DEFINITION": "Homo sapiens simulated gene"}
     frame = pd.DataFrame(cols)
-    header = ["ID_REF"]
+    header = ["ID_REF", "DEFINITION"]
     for a in s["array"]:
         frame[f"{a}"] = raw[f"{a}.AVG_Signal"]
         frame[f"{a}__p"] = raw[f"{a}.Detection Pval"]

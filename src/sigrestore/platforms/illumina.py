@@ -221,6 +221,10 @@ def _array_columns(names: list[str], id_col: str) -> tuple[dict[str, str], dict[
             continue
         signal[n] = n
         previous = n
+    if detection:
+        # Samples come in (<sample>, Detection Pval) pairs: other unpaired
+        # columns (DEFINITION, CHROMOSOME, ...) are annotation, not arrays.
+        signal = {k: v for k, v in signal.items() if k in detection}
     return signal, detection
 
 
