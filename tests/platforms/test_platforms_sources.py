@@ -322,3 +322,17 @@ def test_symbols_from_an_annotation_table(ilmn, agil, tmp_path):
     assert ds.features["gene_symbol"].notna().sum() <= 5
     da = load_agilent(AgilentSettings(annotation=str(ann)), sheet(agil), base_dir=agil)
     assert set(da.features["gene_symbol"].dropna()) <= {"GENE5", "GENE6"}
+
+
+def test_agilent_truncated_row_and_trailing_star(agil, tmp_path):
+    d = _copy_agilent(agil, tmp_path)
+    path = _plain(d, 2)
+    text = path.read_text()
+    # A closing "*" after the last feature is accepted.
+    path.write_text(text.rstrip("\n") + "\n*\n")
+    load_agilent(AgilentSettings(), sheet(d), base_dir=d)
+    lines = text.split("\n")
+    lines[30] = "\t".join(lines[30].split("\t")[:6])  # line 31 cut after ProbeName
+    path.write_text("\n".join(lines))
+    with pytest.raises(FormatError, match=r"line 31: 6 fields where the column line has 16"):
+        load_agilent(AgilentSettings(), sheet(d), base_dir=d)

@@ -92,7 +92,9 @@ def _is_features_line(fields: list[str]) -> bool:
     return bool(fields) and fields[0] == "FEATURES"
 
 
-def read_fe_file(path: str | os.PathLike[str], *, signal: str = "median") -> FeFile:
+def read_fe_file(
+    path: str | os.PathLike[str], *, signal: str = "median", annotation: bool = True
+) -> FeFile:
     """Read one Agilent Feature Extraction text file.
 
     Parameters
@@ -102,6 +104,9 @@ def read_fe_file(path: str | os.PathLike[str], *, signal: str = "median") -> FeF
     signal
         ``"median"`` (``gMedianSignal``, limma's ``source = "agilent"``) or
         ``"mean"`` (``gMeanSignal``, ``"agilent.mean"``).
+    annotation
+        Also read ``GeneName`` and ``SystematicName`` (only the first file of
+        a set needs them: the feature lists are checked to be identical).
 
     Raises
     ------
@@ -125,14 +130,20 @@ def read_fe_file(path: str | os.PathLike[str], *, signal: str = "median") -> FeF
     missing = [c for c in needed if c not in fields]
     if missing:
         raise FormatError(f"{path}, line {line0 + 1}: FEATURES has no column {missing[0]!r}")
-    optional = [c for c in (*ANNOTATION_COLUMNS[2:], *FLAG_COLUMNS) if c in fields]
+    extra = (*ANNOTATION_COLUMNS[2:], *FLAG_COLUMNS) if annotation else FLAG_COLUMNS
+    optional = [c for c in extra if c in fields]
     table = read_table(
         path,
         line0,
         fields,
         needed + optional,
         quoting=QUOTE_NONE,
-        numeric=[fg_col, BACKGROUND_COLUMN, *(c for c in FLAG_COLUMNS if c in optional)],
+        numeric=[
+            "ControlType",
+            fg_col,
+            BACKGROUND_COLUMN,
+            *(c for c in FLAG_COLUMNS if c in optional),
+        ],
     )
     first_line = line0 + 2
     tag = table["FEATURES"].to_numpy()
@@ -159,6 +170,13 @@ def read_fe_file(path: str | os.PathLike[str], *, signal: str = "median") -> FeF
         allow_negative=False,
         what="intensity",
     )
+    bad_type = ~np.isin(values[:, 2], (-1.0, 0.0, 1.0))
+    if bad_type.any():
+        row = int(np.flatnonzero(bad_type)[0])
+        raise FormatError(
+            f"{path}, line {first_line + row}, column 'ControlType': {values[row, 2]!r}"
+            " is not -1, 0 or 1"
+        )
     flag_cols = [c for c in FLAG_COLUMNS if c in optional]
     flags = {}
     if flag_cols:
@@ -190,7 +208,7 @@ def read_fe_files(
     """
     files: list[FeFile] = []
     for p in paths:
-        f = read_fe_file(p, signal=signal)
+        f = read_fe_file(p, signal=signal, annotation=not files)
         if files:
             _check_same_layout(files[0], f)
         files.append(f)
