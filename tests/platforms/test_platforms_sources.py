@@ -336,3 +336,9 @@ def test_agilent_truncated_row_and_trailing_star(agil, tmp_path):
     path.write_text("\n".join(lines))
     with pytest.raises(FormatError, match=r"line 31: 6 fields where the column line has 16"):
         load_agilent(AgilentSettings(), sheet(d), base_dir=d)
+
+
+def test_agilent_threads_give_the_same_result(agil):
+    one = load_agilent(AgilentSettings(), sheet(agil), base_dir=agil)
+    two = load_agilent(AgilentSettings(threads=2), sheet(agil), base_dir=agil)
+    pd.testing.assert_frame_equal(one.expression, two.expression, check_exact=True)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -269,6 +270,7 @@ def normalize_agilent(
     *,
     offset: float = 16.0,
     well_above_min_arrays: int | None = None,
+    threads: int = 1,
 ) -> AgilentResult:
     """normexp (saddle) + offset, quantile, log2, controls dropped,
     ``gIsWellAboveBG`` filter, replicate features averaged.
@@ -284,12 +286,20 @@ def normalize_agilent(
     well_above_min_arrays
         Keep regular features well above background on at least this many
         arrays; None or 0 keeps every regular feature.
+    threads
+        Arrays fitted at the same time (numpy releases the GIL inside the
+        likelihood); results do not depend on it.
     """
     if len(files) != len(names):
         raise SigrestoreError(f"{len(files)} FE files for {len(names)} names")
     x = np.column_stack([f.foreground - f.background for f in files])
     # One small Nelder-Mead search per array; the likelihood is vectorized over features.
-    fits: list[NormexpFit] = [normexp_fit_saddle(x[:, j]) for j in range(x.shape[1])]
+    columns = [np.ascontiguousarray(x[:, j]) for j in range(x.shape[1])]
+    if threads > 1:
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            fits: list[NormexpFit] = list(pool.map(normexp_fit_saddle, columns))
+    else:
+        fits = [normexp_fit_saddle(c) for c in columns]
     par = np.array([f.par for f in fits])
     corrected = normexp_signal(par, x) + offset
     logged = np.log2(normalize_quantiles(corrected))

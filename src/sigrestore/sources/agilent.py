@@ -54,6 +54,9 @@ class AgilentSettings:
     annotation
         Annotation table (``ProbeName`` ids + gene symbols) used instead of
         the files' ``GeneName``, or None.
+    threads
+        Arrays whose normexp fits run at the same time (the workflow rule's
+        ``threads``); the result does not depend on it.
     """
 
     file_column: str = "file"
@@ -62,12 +65,15 @@ class AgilentSettings:
     min_well_above: int | None = None
     group_columns: tuple[str, ...] = ("cell_line", "treatment")
     annotation: str | None = None
+    threads: int = 1
 
     def __post_init__(self) -> None:
         if self.signal not in ("median", "mean"):
             raise ValueError(f"signal must be 'median' or 'mean', got {self.signal!r}")
         if not np.isfinite(self.offset) or self.offset < 0:
             raise ValueError(f"offset must be a non-negative number, got {self.offset}")
+        if self.threads < 1:
+            raise ValueError(f"threads must be at least 1, got {self.threads}")
 
     @classmethod
     def from_mapping(cls, mapping: dict[str, Any] | None) -> AgilentSettings:
@@ -117,7 +123,9 @@ def load_agilent(
     fe = read_fe_files(paths, signal=settings.signal)
     names = samples["sample"].astype(str).tolist()
     k = min_arrays(samples, settings.min_well_above, settings.group_columns)
-    res = normalize_agilent(fe, names, offset=settings.offset, well_above_min_arrays=k)
+    res = normalize_agilent(
+        fe, names, offset=settings.offset, well_above_min_arrays=k, threads=settings.threads
+    )
     if settings.annotation is not None:
         table = read_annotation(resolve(settings.annotation, base_dir))
         features = table.reindex(res.expression.index)[["gene_symbol", "entrez_id"]]
