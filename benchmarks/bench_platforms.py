@@ -93,7 +93,7 @@ def write_files(workdir: Path, n_ilmn: int, n_agil: int, scale: float) -> tuple[
     ilmn, agil = workdir / "illumina", workdir / "agilent"
     spec, sheet = _design(round(37600 * scale), n_ilmn)
     write_illumina_example(ilmn, IlluminaSimSpec(design=spec, n_negative=770), samples=sheet)
-    spec, sheet = _design(round(47200 * scale), n_agil)
+    spec, sheet = _design(round(49000 * scale), n_agil)
     write_agilent_example(
         agil,
         AgilentSimSpec(design=spec, n_negative=150, n_positive=60, gzip_every=0),
