@@ -161,7 +161,11 @@ def test_illumina_non_numeric_and_non_finite(ilmn, tmp_path):
         fields[2] = "NaN"
         lines[k] = "\t".join(fields)
     (d / "sample_probe_profile.txt").write_text("\n".join(lines))
-    with pytest.raises(FormatError, match=r"3 missing or non-finite AVG_Signal value\(s\)"):
+    with pytest.raises(
+        FormatError,
+        match=r"3 missing or non-finite AVG_Signal value\(s\); the first at line 11,"
+        r" column 'resistant_vehicle_1\.AVG_Signal'",
+    ):
         load_illumina(ILMN, sheet(d), base_dir=d)
 
 

@@ -55,7 +55,7 @@ from sigrestore.platforms.normexp import (
 
 __all__ = ["NeqcResult", "ProbeProfile", "combine_profiles", "neqc", "read_probe_profile"]
 
-ID_COLUMNS = ("PROBE_ID", "ID_REF", "PROBEID", "PROBE_ID", "PROBE ID", "ILMN_ID")
+ID_COLUMNS = ("PROBE_ID", "ID_REF", "PROBEID", "PROBE ID", "ILMN_ID")
 ANNOTATION_COLUMNS = ("SYMBOL", "ILMN_GENE", "TARGETID", "ENTREZ_GENE_ID", "ACCESSION")
 _SIGNAL = re.compile(r"^(?P<name>.*?)[._ -]*AVG_Signal$", re.IGNORECASE)
 _DETECTION = re.compile(
@@ -83,6 +83,10 @@ class ProbeProfile:
         Annotation columns present in the file (indexed by probe id).
     header
         ``key = value`` pairs of the header block (``Array Content`` ...).
+    first_line
+        1-based file line of the first probe (for messages).
+    signal_columns
+        Array name -> its column name in the file.
     """
 
     path: Path
@@ -91,11 +95,26 @@ class ProbeProfile:
     detection: pd.DataFrame | None
     annotation: pd.DataFrame
     header: dict[str, str] = field(default_factory=dict)
+    first_line: int = 2
+    signal_columns: dict[str, str] = field(default_factory=dict)
 
     @property
     def platform(self) -> str | None:
         """``Array Content`` of the header block (the BeadChip's manifest), if given."""
         return self.header.get("Array Content")
+
+    def check_signals(self, arrays: Sequence[str], *, allow_negative: bool) -> None:
+        """FormatError counting missing / non-finite (and, unless allowed,
+        negative) AVG_Signal values of ``arrays``, the first one's line and
+        column named."""
+        check_signals(
+            self.signal[list(arrays)].to_numpy(),
+            [self.signal_columns.get(a, a) for a in arrays],
+            path=self.path,
+            first_line=self.first_line,
+            allow_negative=allow_negative,
+            what="AVG_Signal",
+        )
 
 
 def _is_column_line(fields: list[str]) -> bool:
@@ -187,7 +206,9 @@ def read_probe_profile(
         det = numeric_columns(table, list(det_cols.values()), path=path, first_line=first_line)
         detection = pd.DataFrame(det, index=index, columns=list(det_cols))
     annotation = table[ann_cols].set_axis(index, axis=0)
-    return ProbeProfile(path, index, signal, detection, annotation, header)
+    return ProbeProfile(
+        path, index, signal, detection, annotation, header, first_line, dict(signal_cols)
+    )
 
 
 def _array_columns(names: list[str], id_col: str) -> tuple[dict[str, str], dict[str, str]]:
@@ -261,7 +282,12 @@ def combine_profiles(profiles: Sequence[ProbeProfile]) -> ProbeProfile:
     det = None
     if all(p.detection is not None for p in profiles):
         det = pd.concat([p.detection for p in profiles], axis=1)
-    return ProbeProfile(first.path, first.ids, signal, det, first.annotation, first.header)
+    columns = {k: v for p in profiles for k, v in p.signal_columns.items()}
+    # Lines are those of the first file (all files list the same probes).
+    return ProbeProfile(
+        first.path, first.ids, signal, det, first.annotation, first.header,
+        first.first_line, columns,
+    )  # fmt: skip
 
 
 # --------------------------------------------------------------------------- neqc
@@ -351,14 +377,7 @@ def neqc(
     """
     arrays = list(regular.signal.columns)
     x_reg = regular.signal.to_numpy()
-    check_signals(
-        x_reg,
-        arrays,
-        path=regular.path,
-        first_line=2,
-        allow_negative=allow_negative,
-        what="AVG_Signal",
-    )
+    regular.check_signals(arrays, allow_negative=allow_negative)
     x_neg = np.empty((0, len(arrays)))
     x_ctrl = np.empty((0, len(arrays)))
     if control is not None:
@@ -369,14 +388,7 @@ def neqc(
                 f" {missing[0]!r} of the sample probe profile"
             )
         x_ctrl = control.signal[arrays].to_numpy()
-        check_signals(
-            x_ctrl,
-            arrays,
-            path=control.path,
-            first_line=2,
-            allow_negative=allow_negative,
-            what="AVG_Signal",
-        )
+        control.check_signals(arrays, allow_negative=allow_negative)
         x_neg = x_ctrl[negative_controls(control, status_column)]
     if x_neg.shape[0] >= 2:
         par = normexp_fit_control(x_reg, x_neg)
