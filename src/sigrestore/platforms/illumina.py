@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sigrestore.errors import FormatError, SigrestoreError
+from sigrestore.errors import FormatError
 from sigrestore.platforms._text import (
     QUOTE_MINIMAL,
     check_signals,
@@ -53,7 +53,15 @@ from sigrestore.platforms.normexp import (
     normexp_signal,
 )
 
-__all__ = ["NeqcResult", "ProbeProfile", "combine_profiles", "neqc", "read_probe_profile"]
+__all__ = [
+    "NeqcResult",
+    "ProbeProfile",
+    "combine_profiles",
+    "detection_filter",
+    "negative_controls",
+    "neqc",
+    "read_probe_profile",
+]
 
 ID_COLUMNS = ("PROBE_ID", "ID_REF", "PROBEID", "PROBE ID", "ILMN_ID")
 ANNOTATION_COLUMNS = ("SYMBOL", "ILMN_GENE", "TARGETID", "ENTREZ_GENE_ID", "ACCESSION")
@@ -425,17 +433,6 @@ def neqc(
     )
     det = None if regular.detection is None else regular.detection[arrays]
     return NeqcResult(expression, det, parameters, method, int(x_neg.shape[0]))
-
-
-def smallest_group(samples: pd.DataFrame, columns: Sequence[str]) -> int:
-    """Size of the smallest group of the sheet's ``columns`` combined (all
-    samples one group when ``columns`` is empty)."""
-    if not columns:
-        return len(samples)
-    missing = [c for c in columns if c not in samples.columns]
-    if missing:
-        raise SigrestoreError(f"sample sheet: no column {missing[0]!r} to form groups")
-    return int(samples.groupby(list(columns), dropna=False).size().min())
 
 
 def detection_filter(
