@@ -164,7 +164,12 @@ def load_illumina(
             f" {samples['sample'].iat[arrays.index(missing[0])]!r} ({len(missing)} sheet"
             " array(s) missing)"
         )
-    need_detection = settings.normalization != "neqc" or settings.min_detected != 0
+    # Detection p-values serve the filter and the background fit without controls.
+    need_detection = (
+        settings.min_detected != 0
+        or settings.normalization == "nec"
+        or (settings.normalization == "auto" and settings.control_profile is None)
+    )
     if need_detection:
         have = set() if profile.detection is None else set(profile.detection.columns)
         no_det = [a for a in arrays if a not in have]
