@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import shutil
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -346,3 +347,19 @@ def test_agilent_threads_give_the_same_result(agil):
     one = load_agilent(AgilentSettings(), sheet(agil), base_dir=agil)
     two = load_agilent(AgilentSettings(threads=2), sheet(agil), base_dir=agil)
     pd.testing.assert_frame_equal(one.expression, two.expression, check_exact=True)
+
+
+def test_illumina_nec_requested_and_no_filter(ilmn):
+    s = IlluminaSettings(
+        probe_profile="sample_probe_profile.txt",
+        control_profile="control_probe_profile.txt",
+        normalization="nec",
+        min_detected=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # asked for: no fallback warning
+        ds = load_illumina(s, sheet(ilmn), base_dir=ilmn)
+    want = pd.read_csv(ilmn / "ref_nec.tsv.gz", sep="\t", index_col=0)
+    assert ds.shape == (2500, 8)
+    np.testing.assert_allclose(ds.expression.to_numpy(), want.to_numpy(), atol=1e-6, rtol=0)
+    assert ds.provenance["filter"]["probes_kept"] == 2500

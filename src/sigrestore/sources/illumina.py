@@ -198,8 +198,9 @@ def load_illumina(
             status_column=settings.status_column,
             allow_negative=settings.allow_negative,
         )
-    for w in caught:
-        warnings.warn(w.message, w.category, stacklevel=2)
+    if settings.normalization != "nec":  # the fallback is news only when not asked for
+        for w in caught:
+            warnings.warn(w.message, w.category, stacklevel=2)
 
     k = min_arrays(samples, settings.min_detected, settings.group_columns)
     expression = res.expression
