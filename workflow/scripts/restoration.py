@@ -26,6 +26,7 @@ outputs = analyze_restoration(
     snakemake.params.de,
     contrasts=snakemake.params.contrasts,
     filtered=filtered,
+    counts=snakemake.params.counts,
 )
 # Exactly the files the rule names (tables and figures), nothing else.
 outputs.write_to({name: snakemake.output[name] for name in snakemake.output.keys()})  # noqa: SIM118 - iterating gives the paths

@@ -11,6 +11,7 @@ Symbols from the files' ``GeneName`` (or an annotation table).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +30,16 @@ from sigrestore.sources._platform_common import (
     settings_from_mapping,
 )
 
-__all__ = ["AgilentSettings", "load_agilent"]
+__all__ = [
+    "KIND",
+    "AgilentSettings",
+    "Settings",
+    "check_inputs",
+    "input_files",
+    "load",
+    "load_agilent",
+    "settings_from_config",
+]
 
 
 @dataclass(frozen=True)
@@ -164,3 +174,77 @@ def load_agilent(
         features=features,
         provenance=provenance,
     )
+
+
+# --------------------------------------------------------------------------- source contract
+# (docs/architecture.md, "Adding a source").  The sheet's ``file`` column (its
+# ``path``, resolved against the sheet's folder) names the FE files, as the
+# CEL files of the Affymetrix source.
+
+KIND = "agilent"
+Settings = AgilentSettings
+
+
+def settings_from_config(
+    config: Mapping[str, Any], samples: pd.DataFrame | None = None
+) -> AgilentSettings:
+    """``data.agilent`` of the schema-checked config (null keys: the defaults).
+
+    ``group_columns`` null means the design's factors (``design.factors``).
+    """
+    from sigrestore.sources import drop_unset
+
+    branch = drop_unset((config.get("data") or {}).get(KIND))
+    if "group_columns" not in branch:
+        factors = (config.get("design") or {}).get("factors")
+        if factors:
+            branch["group_columns"] = list(factors)
+    return AgilentSettings.from_mapping(branch)
+
+
+def _sheet_files(settings: AgilentSettings, samples: pd.DataFrame) -> pd.Series:
+    # The sheet's "file" is resolved by the sheet reader (column "path").
+    column = (
+        "path" if settings.file_column == "file" and "path" in samples else settings.file_column
+    )
+    if column not in samples.columns:
+        raise ConfigError(f"sample sheet: no column {settings.file_column!r} (the FE files)")
+    return samples[column].astype(str)
+
+
+def input_files(settings: AgilentSettings, samples: pd.DataFrame) -> list[tuple[str, str]]:
+    """``(where, path)`` of every FE file and the annotation."""
+    files = [
+        (f"sample sheet row {i + 1} (sample {s!r})", p)
+        for i, (s, p) in enumerate(
+            zip(samples["sample"], _sheet_files(settings, samples), strict=True)
+        )
+    ]
+    if settings.annotation:
+        files.append(("data.agilent.annotation", settings.annotation))
+    return files
+
+
+def check_inputs(
+    settings: AgilentSettings, samples: pd.DataFrame, *, is_pending: Callable[[str], bool]
+) -> None:
+    """The sheet names one FE file per sample, no file twice."""
+    check_sheet(samples, (), "agilent")
+    files = _sheet_files(settings, samples)
+    dup = files.duplicated().to_numpy()
+    if dup.any():
+        row = int(np.flatnonzero(dup)[0])
+        raise ConfigError(f"sample sheet, row {row + 1}: file {files.iat[row]!r} is repeated")
+
+
+def load(settings: AgilentSettings, samples: pd.DataFrame, *, threads: int = 1) -> Any:
+    """:func:`load_agilent` of the sheet's FE files as a :class:`~sigrestore.sources.SourceResult`.
+
+    ``threads`` (the job's) runs that many normexp fits at a time (same result).
+    """
+    from dataclasses import replace
+
+    from sigrestore.sources import SourceResult
+
+    sheet = samples.assign(**{settings.file_column: _sheet_files(settings, samples).to_numpy()})
+    return SourceResult(dataset=load_agilent(replace(settings, threads=max(1, threads)), sheet))

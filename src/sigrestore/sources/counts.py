@@ -41,7 +41,20 @@ from sigrestore.dataset import ExpressionDataset
 from sigrestore.diffexp import build_design, differential_expression
 from sigrestore.errors import ConfigError
 
-__all__ = ["CountsSettings", "PreparedCounts", "VoomRefit", "load_counts", "prepare_counts"]
+__all__ = [
+    "KIND",
+    "CountsSettings",
+    "PreparedCounts",
+    "Settings",
+    "VoomRefit",
+    "check_inputs",
+    "input_files",
+    "load",
+    "load_counts",
+    "prepare_counts",
+    "refit_for",
+    "settings_from_config",
+]
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +129,12 @@ class CountsSettings:
             raise ConfigError(f"data.counts.min_prop must be in (0, 1], got {self.min_prop!r}")
         if not (isinstance(self.span, int | float) and 0 < self.span <= 1):
             raise ConfigError(f"data.counts.span must be in (0, 1], got {self.span!r}")
+
+    @property
+    def gene_level(self) -> bool:
+        """False: the table's rows are genes already; the workflow's "probe-set"
+        level is the gene level (no collapse, and the voom weights stay aligned)."""
+        return False
 
     @classmethod
     def from_mapping(cls, options: Mapping[str, Any]) -> CountsSettings:
@@ -432,3 +451,99 @@ class VoomRefit:
             treat_lfc=self.treat_lfc,
             weights=pd.DataFrame(w, index=expr.index, columns=expr.columns),
         )
+
+
+# --------------------------------------------------------------------------- source contract
+# (docs/architecture.md, "Adding a source"): what the workflow and the config
+# check call.
+
+KIND = "counts"
+Settings = CountsSettings
+
+
+def settings_from_config(
+    config: Mapping[str, Any], samples: pd.DataFrame | None = None
+) -> CountsSettings:
+    """``data.counts`` of the schema-checked config (null keys: the defaults)."""
+    from sigrestore.sources import drop_unset
+
+    return CountsSettings.from_mapping(drop_unset((config.get("data") or {}).get(KIND)))
+
+
+def input_files(settings: CountsSettings, samples: pd.DataFrame) -> list[tuple[str, str]]:
+    """``(where, path)`` of the count table and the annotation table."""
+    files = [("data.counts.table", str(settings.table))]
+    if settings.annotation:
+        files.append(("data.counts.annotation", str(settings.annotation)))
+    return files
+
+
+def check_inputs(settings: CountsSettings, samples: pd.DataFrame, *, is_pending: Any) -> None:
+    """No check beyond the files' existence before the run.
+
+    The table's columns are matched to the sheet (every missing sample named)
+    when the table is read, which for count tables of any size is the load
+    itself; repeating it at parse time would read the table twice.
+    """
+
+
+def load(
+    settings: CountsSettings,
+    samples: pd.DataFrame,
+    *,
+    threads: int = 1,
+    factors: Sequence[str] = (),
+    covariates: Sequence[str] = (),
+) -> Any:
+    """:func:`load_counts` as a :class:`~sigrestore.sources.SourceResult`.
+
+    ``factors`` and ``covariates`` are the design's (``design.factors``,
+    ``design.covariates``): filterByExpr's groups and voom's design.  The
+    quality table has each sample's library size (kept genes), TMM factor and,
+    with quality weights, voom's sample weight.
+    """
+    from sigrestore.sources import SourceResult
+
+    if not factors:
+        raise ConfigError("the count source needs the design's factors (design.factors)")
+    dataset = load_counts(settings, samples, factors=factors, covariates=covariates)
+    prov = dataset.provenance
+    names = dataset.expression.columns
+    quality = pd.DataFrame(
+        {
+            "lib_size": [prov["lib_size"][n] for n in names],
+            "norm_factor": [prov["norm_factors"][n] for n in names],
+        },
+        index=pd.Index(names, name="sample"),
+    )
+    if "sample_weights" in prov:
+        quality["voom_sample_weight"] = [prov["sample_weights"][n] for n in names]
+    return SourceResult(dataset=dataset, quality=quality)
+
+
+def refit_for(
+    settings: CountsSettings,
+    samples: pd.DataFrame,
+    *,
+    factors: Sequence[str],
+    contrasts: Mapping[str, str],
+    covariates: Sequence[str] = (),
+    **limma: Any,
+) -> VoomRefit:
+    """The restoration bootstrap's ``de_function`` for the count source.
+
+    The counts are read and filtered again (:func:`prepare_counts`: the same
+    genes and effective library sizes as the dataset's), and every resample
+    is refitted through voom.  ``limma`` holds ``block``, ``trend``,
+    ``robust``, ``treat_lfc``.
+    """
+    prepared = prepare_counts(settings, samples, factors=factors, covariates=covariates)
+    return VoomRefit.from_prepared(
+        prepared,
+        factors=tuple(factors),
+        contrasts=dict(contrasts),
+        covariates=tuple(covariates),
+        quality_weights=settings.quality_weights,
+        span=settings.span,
+        **limma,
+    )

@@ -41,7 +41,20 @@ from sigrestore.geo.transform import (
     normalize_quantiles,
 )
 
-__all__ = ["GeoSettings", "RawInputs", "find_files", "load_geo", "raw_inputs"]
+__all__ = [
+    "KIND",
+    "GeoSettings",
+    "RawInputs",
+    "Settings",
+    "check_inputs",
+    "find_files",
+    "input_files",
+    "load",
+    "load_geo",
+    "manifest_path",
+    "raw_inputs",
+    "settings_from_config",
+]
 
 log = logging.getLogger("sigrestore.geo")
 
@@ -376,3 +389,84 @@ def raw_inputs(
         if cdf_path.suffix.lower() == ".zip":
             cdf_path = extract_cdf_zip(cdf_path, out)
     return RawInputs(samples=sheet, cel_dir=out, cdf=cdf_path)
+
+
+# --------------------------------------------------------------------------- source contract
+# (docs/architecture.md, "Adding a source").  The workflow's fetch rule
+# (fetch_geo, manifest.json written last) fills the cache; load reads it.
+
+KIND = "geo"
+Settings = GeoSettings
+
+
+def settings_from_config(
+    config: Mapping[str, Any], samples: pd.DataFrame | None = None
+) -> GeoSettings:
+    """``data.geo`` of the schema-checked config: a mapping, or the accession alone.
+
+    Null keys are the defaults.  ``data: {geo: GSE...}`` (the shorthand) is
+    ``data: {source: geo, geo: {accession: GSE...}}``.
+    """
+    from sigrestore.sources import drop_unset
+
+    branch = (config.get("data") or {}).get(KIND)
+    if isinstance(branch, str):
+        return GeoSettings.from_mapping(branch)
+    return GeoSettings.from_mapping(drop_unset(branch))
+
+
+def manifest_path(settings: GeoSettings) -> str:
+    """``<cache_dir>/<accession>/manifest.json``: what the fetch step writes last."""
+    return str(settings.folder / "manifest.json")
+
+
+def input_files(settings: GeoSettings, samples: pd.DataFrame) -> list[tuple[str, str]]:
+    """Files the user gives: an explicit matrix and annotation (the cache is fetched)."""
+    files = []
+    if settings.matrix is not None:
+        files.append(("data.geo.matrix", settings.matrix))
+    if settings.annotation is not None:
+        files.append(("data.geo.annotation", settings.annotation))
+    return files
+
+
+def check_inputs(settings: GeoSettings, samples: pd.DataFrame, *, is_pending: Any) -> None:
+    """The sheet's samples are GSM accessions (GEO's column names), unique."""
+    import re
+
+    bad = [
+        (i, s)
+        for i, s in enumerate(samples["sample"].astype(str))
+        if not re.fullmatch(r"GSM\d+", s)
+    ]
+    if bad and not settings.accession.startswith("GDS"):
+        i, s = bad[0]
+        raise ConfigError(
+            f"sample sheet row {i + 1} (line {i + 2}): sample {s!r} is not a GSM accession;"
+            f" with data.source geo the sheet's samples are the series' GSMs"
+            f" ({len(bad)} such row(s))"
+        )
+
+
+def load(settings: GeoSettings, samples: pd.DataFrame, *, threads: int = 1) -> Any:
+    """:func:`load_geo` of the sheet's GSMs as a :class:`~sigrestore.sources.SourceResult`.
+
+    The dataset's features are reduced to ``gene_symbol`` and ``entrez_id``
+    (the workflow's gene level) when the platform annotation has them.
+    """
+    from sigrestore.sources import SourceResult
+
+    sheet = samples.drop(columns=[c for c in ("path", "file") if c in samples.columns])
+    dataset = load_geo(settings, sheet)
+    if dataset.features is not None:
+        cols = [c for c in ("gene_symbol", "entrez_id") if c in dataset.features.columns]
+        features = dataset.features[cols]
+        features.index.name = "probeset"
+        dataset = ExpressionDataset(
+            expression=dataset.expression.rename_axis("probeset"),
+            samples=samples.reset_index(drop=True),
+            features=features,
+            weights=None,
+            provenance=dataset.provenance,
+        )
+    return SourceResult(dataset=dataset)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +37,16 @@ from sigrestore.sources._platform_common import (
     settings_from_mapping,
 )
 
-__all__ = ["IlluminaSettings", "load_illumina"]
+__all__ = [
+    "KIND",
+    "IlluminaSettings",
+    "Settings",
+    "check_inputs",
+    "input_files",
+    "load",
+    "load_illumina",
+    "settings_from_config",
+]
 
 NORMALIZATIONS = ("auto", "neqc", "nec")
 
@@ -263,3 +273,53 @@ def _features(annotation: pd.DataFrame, settings: IlluminaSettings, base_dir) ->
     col = upper.get("SYMBOL") or upper.get("ILMN_GENE")
     symbols = clean_symbols(annotation[col]) if col else pd.Series(np.nan, index=index)
     return pd.DataFrame({"gene_symbol": symbols.to_numpy()}, index=index)
+
+
+# --------------------------------------------------------------------------- source contract
+# (docs/architecture.md, "Adding a source").
+
+KIND = "illumina"
+Settings = IlluminaSettings
+
+
+def settings_from_config(
+    config: Mapping[str, Any], samples: pd.DataFrame | None = None
+) -> IlluminaSettings:
+    """``data.illumina`` of the schema-checked config (null keys: the defaults).
+
+    ``group_columns`` null means the design's factors (``design.factors``).
+    """
+    from sigrestore.sources import drop_unset
+
+    branch = drop_unset((config.get("data") or {}).get(KIND))
+    if "group_columns" not in branch:
+        factors = (config.get("design") or {}).get("factors")
+        if factors:
+            branch["group_columns"] = list(factors)
+    return IlluminaSettings.from_mapping(branch)
+
+
+def input_files(settings: IlluminaSettings, samples: pd.DataFrame) -> list[tuple[str, str]]:
+    """``(where, path)`` of the probe profile(s), control profile and annotation."""
+    files = [(f"data.illumina.probe_profile[{i}]", p) for i, p in enumerate(settings.profiles)]
+    if settings.control_profile:
+        files.append(("data.illumina.control_profile", settings.control_profile))
+    if settings.annotation:
+        files.append(("data.illumina.annotation", settings.annotation))
+    return files
+
+
+def check_inputs(
+    settings: IlluminaSettings, samples: pd.DataFrame, *, is_pending: Callable[[str], bool]
+) -> None:
+    """A probe profile is given and the sheet's arrays are unique."""
+    if not settings.profiles:
+        raise ConfigError("data.illumina.probe_profile: no sample probe profile given")
+    check_sheet(samples, (), "illumina")
+
+
+def load(settings: IlluminaSettings, samples: pd.DataFrame, *, threads: int = 1) -> Any:
+    """:func:`load_illumina` as a :class:`~sigrestore.sources.SourceResult`."""
+    from sigrestore.sources import SourceResult
+
+    return SourceResult(dataset=load_illumina(settings, samples))
