@@ -6,8 +6,8 @@
 
 rule qc_figures:
     input:
-        qc=[] if MATRIX_SOURCE else "results/qc/rma_qc.npz",
-        expression=EXPRESSION if MATRIX_SOURCE else [],
+        qc=[] if MATRIX_SOURCE else ["results/qc/rma_qc.npz"],
+        expression=[EXPRESSION] if MATRIX_SOURCE else [],
         provenance="results/normalized/provenance.json",
     output:
         **reported_figures(
