@@ -189,7 +189,7 @@ def test_matrix_source_defaults_equal_the_schema(kind, cls):
 
     module = importlib.import_module(SOURCES[kind])
     settings = getattr(module, cls)
-    assert source_module(kind).Settings is settings and module.KIND == kind
+    assert source_module(kind).Settings is settings and kind == module.KIND
     data = _schema()["data"]["properties"]
     assert kind in data["source"]["enum"]
     branch = data[kind]["properties"]

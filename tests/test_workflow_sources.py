@@ -162,7 +162,7 @@ def _cel_tar(cels: dict[str, Path]) -> bytes:
 def test_geo_raw_series_goes_through_rma(tmp_path):
     """raw: true: the CEL files of the RAW tar (simulated arrays under GSM names) -> RMA."""
     spec = ExampleSpec(n_probesets=300, signature_size=60, n_mtorc1=10)
-    files = write_example(tmp_path / "arrays", spec)
+    files = write_example(tmp_path / "arrays", spec=spec)
     sheet = pd.read_csv(files.samples, sep="\t", dtype=str)
     wanted = ["vehicle", "fulvestrant", "fulvestrant_rapamycin"]
     rows = sheet[(sheet["cell_line"] == "resistant") & sheet["treatment"].isin(wanted)]
