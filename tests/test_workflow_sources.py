@@ -109,6 +109,10 @@ def test_simulated_source_runs_to_the_end(tmp_path, kind, transformation):
     if kind == "counts":  # the bootstrap refits through voom (its own log line)
         log = (work / "logs/restoration/fulvestrant_rapamycin.log").read_text()
         assert "bootstrap refit: voom" in log
+        # ... and the run goes on to the report, which names the source.
+        snakemake(work, "--report", "results/report.html", "--configfile", config_file)
+        report = (work / "results/report.html").read_text(errors="replace")
+        assert "Quality control" in report and "Restoration" in report
 
 
 def _mirror(root: Path, raw_tar: bytes | None = None) -> Path:

@@ -108,7 +108,7 @@ else:
     rule rma:
         input:
             cels=rules.geo_raw.output.cels if GEO_RAW else SAMPLES["path"].tolist(),
-            sheet=rules.geo_raw.output.sheet if GEO_RAW else [],
+            sheet=[rules.geo_raw.output.sheet] if GEO_RAW else [],
             cdf=rules.cdf_cache.output.cache,
             annotation=annotation_input,
         output:
