@@ -209,7 +209,14 @@ def _sheet_files(settings: AgilentSettings, samples: pd.DataFrame) -> pd.Series:
     )
     if column not in samples.columns:
         raise ConfigError(f"sample sheet: no column {settings.file_column!r} (the FE files)")
-    return samples[column].astype(str)
+    files = samples[column].astype(str)
+    empty = [i for i, f in enumerate(files) if not f]
+    if empty:
+        raise ConfigError(
+            f"sample sheet row {empty[0] + 1}: no FE file in column {settings.file_column!r}"
+            f" (the agilent source reads one per sample; {len(empty)} row(s) without one)"
+        )
+    return files
 
 
 def input_files(settings: AgilentSettings, samples: pd.DataFrame) -> list[tuple[str, str]]:
