@@ -26,6 +26,11 @@ SOURCE_OUTPUTS = dict(
 
 if GEO_MANIFEST:
 
+    # Run where Snakemake runs (a cluster's login node has internet, compute
+    # nodes often do not).
+    localrules:
+        geo_fetch,
+
     # GEO files into the cache (<cache_dir>/<accession>/): the series matrix
     # (or GDS SOFT), the platform annotation, the RAW tar with raw: true.
     # manifest.json is written last, so its presence means a complete fetch.
