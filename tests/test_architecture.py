@@ -200,6 +200,64 @@ def test_source_defaults_equal_the_schema():
     assert schema["data"]["properties"]["source"]["default"] == affymetrix.KIND
 
 
+@pytest.mark.parametrize(
+    ("kind", "cls"),
+    [
+        ("geo", "GeoSettings"),
+        ("counts", "CountsSettings"),
+        ("illumina", "IlluminaSettings"),
+        ("agilent", "AgilentSettings"),
+    ],
+)
+def test_matrix_source_defaults_equal_the_schema(kind, cls):
+    import importlib
+
+    from sigrestore.sources import SOURCES, source_module
+
+    module = importlib.import_module(SOURCES[kind])
+    settings = getattr(module, cls)
+    assert source_module(kind).Settings is settings and kind == module.KIND
+    data = _schema()["data"]["properties"]
+    assert kind in data["source"]["enum"]
+    branch = data[kind]["properties"]
+    # Every option of the source is a key of its branch, and back (the
+    # workflow's threads are the rule's, not a config key).
+    fields = {f.name for f in dataclasses.fields(settings)} - {"threads"}
+    assert fields == set(branch), kind
+    _same_defaults(settings, branch)
+    for name, prop in branch.items():
+        assert prop.get("description"), f"data.{kind}.{name} has no description"
+        assert "default" in prop, f"data.{kind}.{name} has no default"
+
+
+def test_the_schema_defaults_make_each_source_s_settings():
+    """A branch filled with its schema defaults gives the dataclass defaults."""
+    from sigrestore.sources import source_module
+
+    data = _schema()["data"]["properties"]
+    required = {
+        "geo": {"accession": "GSE999999"},
+        "counts": {"table": "counts.tsv"},
+        "illumina": {"probe_profile": "profile.txt"},
+        "agilent": {},
+    }
+    for kind, given in required.items():
+        branch = {k: p["default"] for k, p in data[kind]["properties"].items()} | given
+        config = {"data": {"source": kind, kind: branch}, "design": {"factors": ["a"]}}
+        module = source_module(kind)
+        settings = module.settings_from_config(config)
+        fields = {f.name: f for f in dataclasses.fields(module.Settings)}
+        for key, default in branch.items():
+            if key in given or default is None:
+                continue
+            value = getattr(settings, key)
+            assert value == default or (isinstance(value, tuple) and list(value) == default), (
+                kind,
+                key,
+            )
+            assert fields[key].default == value or isinstance(value, tuple)
+
+
 def test_config_seed_fallback_is_the_schema_default():
     from sigrestore.config.settings import DEFAULT_SEED
 

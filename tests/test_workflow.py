@@ -62,6 +62,7 @@ def expected_outputs(config: dict) -> list[str]:
     out = [
         "results/normalized/expression.tsv",
         "results/normalized/expression.parquet",
+        "results/normalized/provenance.json",
         "results/qc/array_quality.tsv",
         "results/restoration/summary.tsv",
         "results/design/groups.tsv",

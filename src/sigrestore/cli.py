@@ -8,6 +8,7 @@ import os
 import sys
 
 from sigrestore.errors import SigrestoreError
+from sigrestore.geo.cli import register as register_geo
 
 
 def _inspect(args: argparse.Namespace) -> int:
@@ -68,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     from sigrestore.frontend import register
 
     register(sub)
+    register_geo(sub)
     # `sigrestore run` passes the options it does not know to Snakemake.
     args, extra = parser.parse_known_args(argv)
     if extra and not getattr(args, "accepts_extra", False):

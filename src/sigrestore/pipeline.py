@@ -285,6 +285,26 @@ class ContrastRefit:
         return expr.loc[features]
 
 
+def observation_weights(weights: pd.DataFrame, expr: pd.DataFrame) -> pd.DataFrame:
+    """The rows and columns of ``weights`` that ``expr`` has (a filtered subset).
+
+    Raises
+    ------
+    ConfigError
+        Features or samples of ``expr`` without weights.
+    """
+    missing = expr.index.difference(weights.index)
+    if len(missing):
+        raise ConfigError(
+            f"observation weights: {len(missing)} feature(s) of the matrix have none"
+            f" (e.g. {list(missing[:3])})"
+        )
+    absent = [c for c in expr.columns if c not in weights.columns]
+    if absent:
+        raise ConfigError(f"observation weights: no column for sample(s) {absent[:5]}")
+    return weights.loc[expr.index, list(expr.columns)]
+
+
 def fit_contrast_tables(
     matrices: LevelMatrices,
     samples: pd.DataFrame,
@@ -293,6 +313,7 @@ def fit_contrast_tables(
     contrast: str,
     contrasts: Mapping[str, str],
     features: pd.DataFrame | None = None,
+    weights: pd.DataFrame | None = None,
 ) -> ContrastTables:
     """The tables of one contrast from the level matrices (the diffexp rule).
 
@@ -309,11 +330,21 @@ def fit_contrast_tables(
     features : DataFrame, optional
         Probe-set annotation (``gene_symbol``, ``entrez_id``) for the gene
         columns of the probe-set table; needed when ``matrices.gene`` is given.
+    weights : DataFrame, optional
+        Observation weights of the source (voom's) for every feature of the
+        unfiltered matrix; the rows of ``matrices.probeset`` are taken from it.
+        Probe-set level only (a weighted source has no gene collapse).
     """
     if contrast not in contrasts:
         raise ConfigError(f"contrast {contrast!r} is not one of {sorted(contrasts)}")
     fit = ContrastRefit.from_settings(de, {contrast: contrasts[contrast]})
-    table = fit(matrices.probeset, samples)[contrast]
+    probesets = matrices.probeset
+    if weights is None:
+        table = fit(probesets, samples)[contrast]
+    else:
+        if matrices.gene is not None:
+            raise ConfigError("observation weights apply to the probe-set level only")
+        table = fit(probesets, samples, weights=observation_weights(weights, probesets))[contrast]
     if matrices.gene is None:
         return ContrastTables(probesets=table, filtered=matrices.filtered)
     if features is None:
@@ -459,6 +490,7 @@ def analyze_restoration(
     *,
     contrasts: Mapping[str, str],
     filtered: FilterSummary | None = None,
+    counts: Any = None,
 ) -> RestorationOutputs:
     """One comparison from its level's matrix (the restoration rule).
 
@@ -480,6 +512,10 @@ def analyze_restoration(
         Contrast name -> expression (the config's ``contrasts``).
     filtered : FilterSummary, optional
         What the filter removed (recorded in the outputs).
+    counts : sigrestore.sources.counts.CountsSettings, optional
+        The count source's settings: the bootstrap refits every resample
+        through voom (:func:`sigrestore.sources.counts.refit_for`) on the
+        rows of ``matrix``, instead of limma on the fixed log-CPM.
 
     Raises
     ------
@@ -507,13 +543,25 @@ def analyze_restoration(
     exclude = spec.level == "probeset"
     if exclude:
         loaded = {name: drop_controls(table) for name, table in loaded.items()}
-    refit = ContrastRefit.from_settings(
-        de,
-        {c: contrasts[c] for c in spec.contrasts},
-        exclude_controls=exclude,
-        # The filter's features stay fixed across the bootstrap's resamples.
-        features=tuple(matrix.index) if de.filter.enabled else None,
-    )
+    used = {c: contrasts[c] for c in spec.contrasts}
+    if counts is not None:
+        from sigrestore.sources.counts import refit_for
+
+        limma = de.limma.keywords()
+        if limma.pop("array_weights", False):
+            raise ConfigError(
+                "differential_expression.array_weights with the count source: use"
+                " data.counts.quality_weights (voomWithQualityWeights) instead"
+            )
+        refit = refit_for(counts, samples, contrasts=used, **de.design.keywords(), **limma)
+    else:
+        refit = ContrastRefit.from_settings(
+            de,
+            used,
+            exclude_controls=exclude,
+            # The filter's features stay fixed across the bootstrap's resamples.
+            features=tuple(matrix.index) if de.filter.enabled else None,
+        )
     result = analyze_comparison(
         loaded,
         spec,

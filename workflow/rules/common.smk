@@ -4,6 +4,7 @@
 # sample sheet or a missing raw file stops Snakemake before any job starts.
 
 import copy
+import dataclasses
 import os
 import re
 import sys
@@ -13,6 +14,7 @@ from snakemake.utils import validate
 from sigrestore.config import check_config, example_sheet_table, read_sample_sheet
 from sigrestore.errors import SigrestoreError
 from sigrestore.simulate.experiment import example_files, example_spec
+from sigrestore.sources import MATRIX_SOURCES, affymetrix, source_module
 
 # A dataset's config given with --configfile replaces the bundled example's
 # (config/config.yaml) instead of being merged into it: merged, the example's
@@ -51,6 +53,34 @@ SAMPLES = SETTINGS.samples.set_index("sample", drop=False)
 # The sheet as the jobs see it (no file paths: they are the rules' inputs).
 SHEET = SETTINGS.samples.drop(columns=["path"]).reset_index(drop=True)
 SOURCE = SETTINGS.source_settings
+
+# ---- the data source's job (preprocess.smk) and its QC (qc.smk) ----------
+# GEO with raw: true is analysed from its CEL files by the Affymetrix rules
+# (RMA); every other non-Affymetrix source gives a matrix (normalize_matrix),
+# whose QC is the matrix's: distributions, PCA, correlation (no probe level).
+GEO_RAW = SETTINGS.source == "geo" and SOURCE.raw
+MATRIX_SOURCE = SETTINGS.source in MATRIX_SOURCES and not GEO_RAW
+# Sources that fetch into a cache: the fetch rule's output (written last).
+GEO_MANIFEST = (
+    [str(SOURCE.folder / "manifest.json")]
+    if (SETTINGS.source == "geo" and SOURCE.matrix is None)
+    else []
+)
+# The Affymetrix source's settings for the RMA rules (GEO raw: data.affymetrix
+# / platform give the CDF; the GEO annotation, when given, the genes).
+AFFY = SOURCE
+if GEO_RAW:
+    AFFY = affymetrix.settings_from_config(config)
+    if SOURCE.annotation:
+        AFFY = dataclasses.replace(AFFY, annotation=SOURCE.annotation)
+# Files the user gives for a matrix source (the rule's inputs).
+SOURCE_INPUTS = (
+    source_module(SETTINGS.source).input_files(SOURCE, SETTINGS.samples)
+    if MATRIX_SOURCE
+    else []
+)
+# Observation weights (voom's) of the count source, read by the fit.
+WEIGHTS = ["results/normalized/weights.parquet"] if SETTINGS.source == "counts" else []
 
 SAMPLE_NAMES = SAMPLES["sample"].tolist()
 CONTRASTS = list(SETTINGS.contrasts)
@@ -93,8 +123,8 @@ def fingerprint(*settings):
 
 
 def annotation_input(wildcards):
-    """The annotation file, or nothing when the config gives none."""
-    return SOURCE.annotation if HAS_ANNOTATION else []
+    """The annotation file of the RMA rule, or nothing when the config gives none."""
+    return AFFY.annotation if AFFY.annotation else []
 
 
 def comparison_level(name):
@@ -128,7 +158,7 @@ def figures(stem):
     return [f"{stem}.{fmt}" for fmt in FIGURE_FORMATS]
 
 
-QC_FIGURES = [
+PROBE_QC_FIGURES = [
     "raw_boxplot",
     "raw_density",
     "normalized_boxplot",
@@ -137,6 +167,9 @@ QC_FIGURES = [
     "nuse",
     "residual_images",
 ]
+# A matrix has no raw intensities nor probe-level fit: its value distributions.
+MATRIX_QC_FIGURES = ["normalized_boxplot", "normalized_density"]
+QC_FIGURES = MATRIX_QC_FIGURES if MATRIX_SOURCE else PROBE_QC_FIGURES
 SAMPLE_FIGURES = ["pca", "correlation", "ma_plots"]
 # The headline figure opens the report (category "0. Headline") with the status
 # and scatter figures beside it; the other restoration figures follow in
@@ -150,6 +183,7 @@ def final_outputs():
     out = [
         "results/normalized/expression.tsv",
         "results/normalized/expression.parquet",
+        "results/normalized/provenance.json",
         "results/qc/array_quality.tsv",
         "results/restoration/summary.tsv",
         "results/design/groups.tsv",

@@ -1,11 +1,14 @@
 # Array-quality figures: raw and normalized distributions, RLE, NUSE, residual
-# pseudo-images (from RMA's QC data), and the sample-level views (PCA,
-# sample-correlation heatmap, MA plots against the median array).
+# pseudo-images (from RMA's QC data; a matrix source: its values' distributions
+# only), and the sample-level views (PCA, sample-correlation heatmap, MA plots
+# against the median array).
 
 
 rule qc_figures:
     input:
-        qc=rules.rma.output.qc,
+        qc=[] if MATRIX_SOURCE else ["results/qc/rma_qc.npz"],
+        expression=[EXPRESSION] if MATRIX_SOURCE else [],
+        provenance="results/normalized/provenance.json",
     output:
         **reported_figures(
             "results/qc",
@@ -25,7 +28,7 @@ rule qc_figures:
 
 rule sample_figures:
     input:
-        expression=rules.rma.output.parquet,
+        expression=EXPRESSION,
     output:
         **reported_figures(
             "results/qc",

@@ -14,6 +14,10 @@ rule restoration:
         tables=comparison_tables,
         matrix=comparison_matrix,
         filtered=rules.probeset_matrix.output.summary,
+        # The count source's bootstrap refits through voom: it re-reads the counts.
+        counts=(
+            [path for _, path in SOURCE_INPUTS] if SETTINGS.source == "counts" else []
+        ),
     output:
         **reported_figures(
             "results/restoration/{comparison}",
@@ -83,5 +87,6 @@ rule restoration:
             SETTINGS.comparison(wildcards.comparison), SETTINGS.de
         ),
         contrasts=SETTINGS.contrasts,
+        counts=SOURCE if SETTINGS.source == "counts" else None,
     script:
         "../scripts/restoration.py"

@@ -251,7 +251,8 @@ def _check_unique(samples: pd.DataFrame) -> None:
             for name in dict.fromkeys(dup)
         )
         raise ConfigError(f"sample sheet: sample names must be unique: {detail}")
-    base = samples["file"].map(_base_name)
+    given = samples["file"][samples["file"] != ""]  # matrix sources need no files
+    base = given.map(_base_name)
     dup = base[base.duplicated(keep=False)]
     if not dup.empty:
         detail = "; ".join(

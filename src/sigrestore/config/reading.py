@@ -45,7 +45,9 @@ def read_sample_sheet(
     table = read_tsv_text(sheet, what="sample sheet") if table is None else table.astype(str)
     table.columns = [str(c).strip() for c in table.columns]
     table = table.apply(lambda col: col.str.strip())
-    for column in ("sample", "file"):
+    # "file" names each sample's raw file for the sources that read one per
+    # sample (Affymetrix CEL, Agilent FE); matrix sources need no such column.
+    for column in ("sample",):
         if column not in table.columns:
             raise ConfigError(
                 f"sample sheet {sheet}: required column {column!r} is missing"
@@ -61,8 +63,33 @@ def read_sample_sheet(
         except ConfigError as exc:
             raise ConfigError(str(exc)) from None
     base = sheet.parent
-    table["path"] = [os.path.normpath(_resolve(base, f)) for f in table["file"]]
+    if "file" not in table.columns:
+        table["file"] = ""
+    table["path"] = [os.path.normpath(_resolve(base, f)) if f else "" for f in table["file"]]
     return table
+
+
+#: File keys of each source's branch ``data.<kind>`` (resolved against the
+#: config's folder; a list value is resolved item by item).
+SOURCE_PATH_KEYS = {
+    "counts": ("table", "annotation"),
+    "geo": ("cache_dir", "matrix", "annotation"),
+    "illumina": ("probe_profile", "control_profile", "annotation"),
+    "agilent": ("annotation",),
+}
+
+
+def _resolve_source_paths(data: dict[str, Any], base: Path) -> None:
+    for kind, keys in SOURCE_PATH_KEYS.items():
+        branch = data.get(kind)
+        if not isinstance(branch, dict):  # absent, or the GEO shorthand (an accession)
+            continue
+        for key in keys:
+            value = branch.get(key)
+            if isinstance(value, list | tuple):
+                branch[key] = [str(_resolve(base, v)) for v in value]
+            elif value:
+                branch[key] = str(_resolve(base, value))
 
 
 def _resolve(base: Path, file: str) -> Path:
@@ -87,6 +114,7 @@ def resolve_paths(config: dict[str, Any], base: str | os.PathLike[str]) -> dict[
     for key in ("cdf", "annotation"):
         if branch.get(key):
             branch[key] = str(_resolve(base, branch[key]))
+    _resolve_source_paths(out.get("data", {}) or {}, base)
     out["gene_sets"] = [str(_resolve(base, p)) for p in out.get("gene_sets", [])]
     if out.get("example", {}).get("outdir"):
         out["example"]["outdir"] = str(_resolve(base, out["example"]["outdir"]))

@@ -224,8 +224,16 @@ def signature_heatmap(
     if absent:
         raise DesignError(f"expression matrix lacks array(s) of the sample sheet: {absent[:5]}")
     data = expr.loc[ids, names].to_numpy(dtype=float)
-    sd = data.std(axis=1, ddof=1, keepdims=True) if data.shape[1] > 1 else np.ones((len(ids), 1))
-    z = (data - data.mean(axis=1, keepdims=True)) / np.where(sd > 0, sd, 1.0)
+    sd = (
+        np.nanstd(data, axis=1, ddof=1, keepdims=True)
+        if data.shape[1] > 1
+        else np.ones((len(ids), 1))
+    )
+    sd = np.where(np.isfinite(sd) & (sd > 0), sd, 1.0)
+    z = (data - np.nanmean(data, axis=1, keepdims=True)) / sd
+    # Missing values (GEO matrices have them) are drawn at the row mean: the
+    # clustering needs finite distances.
+    z = np.where(np.isfinite(z), z, 0.0)
     frame = pd.DataFrame(z, index=ids, columns=names)
     if groups is None:
         groups = result.groups

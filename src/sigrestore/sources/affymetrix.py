@@ -98,6 +98,17 @@ def settings_from_config(
 
 def input_files(settings: Settings, samples: pd.DataFrame) -> list[tuple[str, str]]:
     """``(where, path)`` of the CDF, the annotation and every CEL file."""
+    empty = [i for i, f in enumerate(samples["path"]) if not f]
+    if empty and len(empty) == len(samples):
+        raise ConfigError(
+            "sample sheet: required column 'file' is missing or empty (the affymetrix"
+            " source reads each array's CEL file)"
+        )
+    if empty:
+        raise ConfigError(
+            f"sample sheet {_row(empty[0])}: no file (the CEL file of every array is needed;"
+            f" {len(empty)} row(s) without one)"
+        )
     files = [("platform.cdf", settings.cdf)]
     if settings.annotation:
         files.append(("platform.annotation", settings.annotation))
