@@ -9,6 +9,14 @@ interval.  Expression is simulated directly in log2 space (no probe level), so
 the figures isolate the restoration statistics.
 
     python benchmarks/bench_bootstrap_coverage.py --noise 0.25 0.7 1.0 --experiments 12
+
+With ``--counts`` the experiments are RNA-seq counts
+(:mod:`sigrestore.simulate.counts`, negative binomial; ``--noise`` then
+multiplies the dispersion trend, 1 = the simulator's default) analysed by the
+count path (filterByExpr, TMM, voom), and the bootstrap refits through voom
+(:class:`sigrestore.sources.counts.VoomRefit`).
+
+    python benchmarks/bench_bootstrap_coverage.py --counts --noise 1 2 --experiments 12
 """
 
 from __future__ import annotations
@@ -21,9 +29,12 @@ import time
 
 import pandas as pd
 
+from sigrestore.counts import calc_norm_factors, filter_by_expr, log_cpm
 from sigrestore.diffexp import differential_expression
 from sigrestore.restoration import ComparisonSpec, analyze_comparison
+from sigrestore.simulate.counts import CountSpec, simulate_counts
 from sigrestore.simulate.experiment import ExampleSpec, expression_matrix, plan_truth
+from sigrestore.sources.counts import VoomRefit
 
 FACTORS = ["cell_line", "treatment"]
 CONTRASTS = {
@@ -32,11 +43,41 @@ CONTRASTS = {
 }
 
 
-def one_experiment(noise: float, seed: int, resamples: int) -> list[dict]:
+def array_experiment(noise: float, seed: int):
+    """(expr, samples, de_function, tables) of one simulated array experiment."""
     spec = dataclasses.replace(ExampleSpec(), seed=1000 + seed, noise_sd=noise)
     expr, samples = expression_matrix(plan_truth(spec), spec)
     de = functools.partial(differential_expression, factors=FACTORS, contrasts=CONTRASTS)
-    tables = de(expr, samples)
+    return expr, samples, de, de(expr, samples)
+
+
+def count_experiment(noise: float, seed: int):
+    """The same for a count experiment through filterByExpr, TMM and voom."""
+    spec = CountSpec(
+        design=dataclasses.replace(ExampleSpec(), seed=1000 + seed),
+        phi_asymptote=0.015 * noise,
+        phi_scale=0.6 * noise,
+        seed=2000 + seed,
+    )
+    table, samples, _ = simulate_counts(spec)
+    counts = table[samples["sample"]].to_numpy(dtype=float)
+    groups = (samples["cell_line"] + "_" + samples["treatment"]).to_numpy()
+    keep = filter_by_expr(counts, group=groups)
+    kept = counts[keep]
+    lib = kept.sum(axis=0)
+    factors, _ = calc_norm_factors(kept, lib)
+    frame = pd.DataFrame(kept, index=table.index[keep], columns=samples["sample"])
+    effective = pd.Series(lib * factors, index=samples["sample"])
+    refit = VoomRefit(frame, effective, factors=FACTORS, contrasts=CONTRASTS)
+    expr = pd.DataFrame(
+        log_cpm(kept, effective.to_numpy()), index=frame.index, columns=frame.columns
+    )
+    return expr, samples, refit, refit(expr, samples)
+
+
+def one_experiment(noise: float, seed: int, resamples: int, counts: bool = False) -> list[dict]:
+    make = count_experiment if counts else array_experiment
+    expr, samples, de, tables = make(noise, seed)
     rows = []
     for mode in ("weights", "copies"):
         comparison = ComparisonSpec.from_dict(
@@ -71,7 +112,7 @@ def report(noise: float, frame: pd.DataFrame) -> None:
     weights = frame[frame["mode"] == "weights"]
     expected = weights["f"].mean()
     print(
-        f"noise sd {noise}: E[f] = {expected:.3f} (sd {weights['f'].std():.3f}), "
+        f"noise {noise}: E[f] = {expected:.3f} (sd {weights['f'].std():.3f}), "
         f"mean |S| = {weights['size'].mean():.0f}"
     )
     print(f"  {'interval':18s} {'covers E[f]':>11s} {'covers f':>9s} {'width':>7s} {'bias':>7s}")
@@ -92,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--noise", type=float, nargs="+", default=[0.25, 0.7, 1.0])
     parser.add_argument("--experiments", type=int, default=12)
     parser.add_argument("--resamples", type=int, default=60)
+    parser.add_argument("--counts", action="store_true", help="RNA-seq counts through voom")
     args = parser.parse_args(argv)
     print("command: python " + " ".join(sys.argv))
     print(f"{args.experiments} experiments per noise level, {args.resamples} resamples each")
@@ -100,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = [
             row
             for seed in range(args.experiments)
-            for row in one_experiment(noise, seed, args.resamples)
+            for row in one_experiment(noise, seed, args.resamples, args.counts)
         ]
         report(noise, pd.DataFrame(rows))
     print(f"{time.perf_counter() - start:.0f} s")

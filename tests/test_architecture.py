@@ -80,10 +80,30 @@ def test_plotting_imports_no_computation_glue_or_workflow():
         assert not bad, f"{path.relative_to(SRC)} imports {sorted(bad)}"
 
 
+#: The one module that may use Snakemake: ``sigrestore run`` runs the workflow
+#: through Snakemake's API (issue 15), importing it inside the function that does.
+SNAKEMAKE_LAUNCHER = SRC / "frontend" / "run.py"
+
+
 def test_nothing_in_the_package_imports_snakemake():
     for path in _files("."):
+        if path == SNAKEMAKE_LAUNCHER:
+            continue
         bad = {m for m in _imports(path) if m.startswith("snakemake")}
         assert not bad, f"{path.relative_to(SRC)} imports {sorted(bad)}"
+
+
+def test_the_launcher_imports_snakemake_only_when_it_runs():
+    """Importing sigrestore.frontend.run (hence ``sigrestore --help``) needs no Snakemake."""
+    tree = ast.parse(SNAKEMAKE_LAUNCHER.read_text(encoding="utf-8"))
+    top_level = set()
+    for node in tree.body:  # module-level statements only, not function bodies
+        if isinstance(node, ast.Import):
+            top_level.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            top_level.add(node.module or "")
+    assert not {m for m in top_level if m.startswith("snakemake")}
+    assert any(m.startswith("snakemake") for m in _imports(SNAKEMAKE_LAUNCHER))
 
 
 def test_the_check_itself_sees_imports(tmp_path):
@@ -113,6 +133,8 @@ def _same_defaults(cls, schema_properties, *, skip=()):
         value = f.default if f.default is not dataclasses.MISSING else f.default_factory()
         if dataclasses.is_dataclass(value):
             continue
+        if isinstance(value, tuple):  # frozen dataclasses hold the schema's lists as tuples
+            value = list(value)
         assert value == default, f"{cls.__name__}.{f.name} = {value!r}, schema {default!r}"
         compared += 1
     assert compared, f"no default of {cls.__name__} was compared"
@@ -132,6 +154,8 @@ def test_restoration_defaults_equal_the_schema():
         BootstrapSettings,
         CallThresholds,
         ConnectivitySettings,
+        CorrectedSettings,
+        SensitivityGrid,
         SignatureThresholds,
     )
 
@@ -140,9 +164,12 @@ def test_restoration_defaults_equal_the_schema():
     _same_defaults(CallThresholds, entry["calls"]["properties"]["restoration"]["properties"])
     _same_defaults(BootstrapSettings, entry["bootstrap"]["properties"])
     _same_defaults(ConnectivitySettings, entry["connectivity"]["properties"])
+    _same_defaults(CorrectedSettings, entry["corrected"]["properties"])
+    _same_defaults(SensitivityGrid, entry["sensitivity"]["properties"])
     # The null seeds mean "the config's seed": the package's default is its default.
     seed = _schema()["seed"]["default"]
     assert BootstrapSettings().seed == ConnectivitySettings().seed == seed
+    assert CorrectedSettings().seed == seed
 
 
 def test_enrichment_and_connectivity_function_defaults_equal_the_schema():
@@ -171,6 +198,64 @@ def test_source_defaults_equal_the_schema():
     _same_defaults(affymetrix.Settings, schema["platform"]["properties"])
     _same_defaults(affymetrix.Settings, schema["normalization"]["properties"])
     assert schema["data"]["properties"]["source"]["default"] == affymetrix.KIND
+
+
+@pytest.mark.parametrize(
+    ("kind", "cls"),
+    [
+        ("geo", "GeoSettings"),
+        ("counts", "CountsSettings"),
+        ("illumina", "IlluminaSettings"),
+        ("agilent", "AgilentSettings"),
+    ],
+)
+def test_matrix_source_defaults_equal_the_schema(kind, cls):
+    import importlib
+
+    from sigrestore.sources import SOURCES, source_module
+
+    module = importlib.import_module(SOURCES[kind])
+    settings = getattr(module, cls)
+    assert source_module(kind).Settings is settings and kind == module.KIND
+    data = _schema()["data"]["properties"]
+    assert kind in data["source"]["enum"]
+    branch = data[kind]["properties"]
+    # Every option of the source is a key of its branch, and back (the
+    # workflow's threads are the rule's, not a config key).
+    fields = {f.name for f in dataclasses.fields(settings)} - {"threads"}
+    assert fields == set(branch), kind
+    _same_defaults(settings, branch)
+    for name, prop in branch.items():
+        assert prop.get("description"), f"data.{kind}.{name} has no description"
+        assert "default" in prop, f"data.{kind}.{name} has no default"
+
+
+def test_the_schema_defaults_make_each_source_s_settings():
+    """A branch filled with its schema defaults gives the dataclass defaults."""
+    from sigrestore.sources import source_module
+
+    data = _schema()["data"]["properties"]
+    required = {
+        "geo": {"accession": "GSE999999"},
+        "counts": {"table": "counts.tsv"},
+        "illumina": {"probe_profile": "profile.txt"},
+        "agilent": {},
+    }
+    for kind, given in required.items():
+        branch = {k: p["default"] for k, p in data[kind]["properties"].items()} | given
+        config = {"data": {"source": kind, kind: branch}, "design": {"factors": ["a"]}}
+        module = source_module(kind)
+        settings = module.settings_from_config(config)
+        fields = {f.name: f for f in dataclasses.fields(module.Settings)}
+        for key, default in branch.items():
+            if key in given or default is None:
+                continue
+            value = getattr(settings, key)
+            assert value == default or (isinstance(value, tuple) and list(value) == default), (
+                kind,
+                key,
+            )
+            assert fields[key].default == value or isinstance(value, tuple)
 
 
 def test_config_seed_fallback_is_the_schema_default():

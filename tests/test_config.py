@@ -22,7 +22,7 @@ from sigrestore.config import (
     read_sample_sheet,
 )
 from sigrestore.errors import ConfigError
-from sigrestore.io import write_cdf, write_cel
+from sigrestore.io import read_cdf, write_cdf, write_cel
 from sigrestore.simulate.chip import make_layout, synthesize_arrays
 from sigrestore.simulate.experiment import example_files
 
@@ -442,7 +442,10 @@ def read_config_from(tmp_path: Path, config: dict) -> dict:
 
 
 def _with_annotation(tmp_path: Path, config: dict) -> dict:
-    (tmp_path / "raw" / "annot.tsv").write_text("ID\tGene Symbol\nps1\tA\n")
+    # The annotation of the chip's own probe sets (another platform's is an error).
+    names = read_cdf(tmp_path / "raw" / "TinyChip.CDF").probeset_names
+    rows = "".join(f"{name}\tG{i}\n" for i, name in enumerate(names))
+    (tmp_path / "raw" / "annot.tsv").write_text("ID\tGene Symbol\n" + rows)
     config["platform"]["annotation"] = "raw/annot.tsv"
     return config
 
@@ -619,7 +622,7 @@ def test_check_config_returns_typed_settings(dataset):
     assert settings.de.design.factors == ("cell_line", "treatment")
     (spec,) = settings.comparisons
     assert isinstance(spec, ComparisonSpec)
-    assert spec.bootstrap.seed == spec.connectivity.seed == 7
+    assert spec.bootstrap.seed == spec.connectivity.seed == spec.corrected.seed == 7
     assert spec.level == "probeset"
     assert settings.enrichment == EnrichmentSettings(seed=7)
     assert settings.source == "affymetrix"
@@ -627,11 +630,34 @@ def test_check_config_returns_typed_settings(dataset):
     assert settings.source_settings.cdf == str(tmp_path / "raw" / "TinyChip.CDF")
 
 
+def test_corrected_and_sensitivity_sections_resolve_through_the_config(dataset):
+    """The comparison's corrected/sensitivity keys reach its spec; bad ones name the key."""
+    tmp_path, config = dataset
+    config = copy.deepcopy(config)
+    config["comparisons"][0]["corrected"] = {"seed": 5, "resamples": 10}
+    config["comparisons"][0]["sensitivity"] = {"signature_lfc": [1, 0]}
+    (spec,) = _load(tmp_path, config).settings.comparisons
+    assert spec.corrected.seed == 5 and spec.corrected.resamples == 10
+    assert spec.sensitivity.signature_lfc == (0.0, 1.0)
+    config["comparisons"][0]["sensitivity"] = {"restoration_fdr": [0.05, 2]}
+    with pytest.raises(ConfigError, match="restoration_fdr"):
+        _load(tmp_path, config)
+
+
 def test_data_block_selects_the_source_and_overrides_platform(dataset):
     tmp_path, config = dataset
     config = copy.deepcopy(config)
+    from sigrestore.io import read_cdf
+
+    # An annotation of another platform under data.affymetrix is refused at
+    # validation like one under platform: (issue 15: the CDF's probe sets).
     (tmp_path / "raw" / "annot.tsv").write_text("ID\tGene Symbol\nps1\tA\n")
     config["data"] = {"source": "affymetrix", "affymetrix": {"annotation": "raw/annot.tsv"}}
+    with pytest.raises(ConfigError, match=r"annot\.tsv: only 0\.0%"):
+        _load(tmp_path, config)
+    names = read_cdf(tmp_path / "raw" / "TinyChip.CDF").probeset_names
+    rows = "".join(f"{name}\tG{i}\n" for i, name in enumerate(names))
+    (tmp_path / "raw" / "annot.tsv").write_text("ID\tGene Symbol\n" + rows)
     settings = _load(tmp_path, config).settings
     assert settings.source_settings.annotation == str(tmp_path / "raw" / "annot.tsv")
     assert settings.source_settings.cdf == str(tmp_path / "raw" / "TinyChip.CDF")

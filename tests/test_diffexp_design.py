@@ -89,7 +89,7 @@ def test_sanitized_collision_is_an_error(sheet):
 def test_covariate_colliding_with_group(sheet):
     sheet = sheet.assign(grp=["b2"] * 6 + ["x"] * 6, b=["1"] * 6 + ["2"] * 6)
     with pytest.raises(DesignError, match="b2"):
-        build_design(sheet, factors=["grp"], covariates=["b"])
+        build_design(sheet, factors=["grp"], covariates=[{"name": "b", "type": "factor"}])
 
 
 def test_missing_or_empty_columns(sheet):
@@ -266,3 +266,26 @@ def test_group_label_collision_of_absent_combination_is_harmless(sheet):
     d = build_design(sheet, factors=["a", "b"])
     assert d.group_names.count("x_y_z") == 1
     assert d.matrix.columns.is_unique
+
+
+def test_design_table_lists_groups_with_their_samples_and_covariate_kinds():
+    from sigrestore.diffexp.design import design_table
+
+    sheet = pd.DataFrame(
+        {
+            "sample": ["a", "b", "c", "d", "e"],
+            "treatment": ["veh", "veh", "drug", "drug", "drug"],
+            "rin": ["7.5", "8", "6.5", "9", "7"],
+            "batch": ["1", "2", "1", "2", "1"],
+        }
+    )
+    design = build_design(
+        sheet, factors=["treatment"], covariates=["rin", {"name": "batch", "type": "factor"}]
+    )
+    table = design_table(design)
+    assert table.to_dict("records") == [
+        {"term": "drug", "kind": "group", "arrays": 3, "samples": "c, d, e"},
+        {"term": "veh", "kind": "group", "arrays": 2, "samples": "a, b"},
+        {"term": "rin", "kind": "numeric covariate", "arrays": 5, "samples": "rin"},
+        {"term": "batch", "kind": "factor covariate", "arrays": 5, "samples": "batch2"},
+    ]

@@ -390,7 +390,13 @@ def test_byte_identical_outputs(sim, tmp_path):
         written.append(write_result(result, tmp_path / run))
     for pa, pb in zip(*written, strict=True):
         assert pa.read_bytes() == pb.read_bytes()
-    assert [p.name for p in written[0]] == ["summary.tsv", "features.tsv", "bootstrap.tsv"]
+    assert [p.name for p in written[0]] == [
+        "summary.tsv",
+        "features.tsv",
+        "bootstrap.tsv",
+        "threshold_sensitivity.tsv",
+        "headline.tsv",
+    ]
     back = pd.read_csv(written[0][0], sep="\t", index_col=0)
     assert list(back.columns[: len(SUMMARY_COLUMNS)]) == list(SUMMARY_COLUMNS)
     assert back.index.tolist() == ["sim"]
@@ -510,13 +516,21 @@ def test_figures(sim, tmp_path):
     paths = rplot.save_restoration_figures(result, tmp_path / "a", expr=expr, samples=samples)
     assert {p.name for p in paths} == {
         f"{n}.{e}"
-        for n in ("scatter", "status", "heatmap", "enrichment", "overlap")
+        for n in (
+            "headline",
+            "scatter",
+            "status",
+            "heatmap",
+            "enrichment",
+            "overlap",
+            "sensitivity",
+        )
         for e in ("png", "svg")
     }
     # Same calls, same bytes (the heatmap, the slow one, is left out here).
     first = rplot.save_restoration_figures(result, tmp_path / "b")
     again = rplot.save_restoration_figures(result, tmp_path / "c")
-    assert len(first) == 8
+    assert len(first) == 12
     for pa, pb in zip(first, again, strict=True):
         assert pa.read_bytes() == pb.read_bytes()
 

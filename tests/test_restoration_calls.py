@@ -113,8 +113,11 @@ def test_signature_top_n_by_p_then_abs_t_then_id():
     s2 = signature_calls(REF, fdr=0.05, lfc=1.0, method="top", top_n=2)
     assert s2[s2 != 0].to_dict() == {"f01": 1, "f03": -1}
     # NaN p-values are never chosen, even when top_n exceeds the valid features.
-    s_all = signature_calls(REF, fdr=0.05, lfc=1.0, method="top", top_n=100)
+    s_all = signature_calls(REF, fdr=0.05, lfc=1.0, method="top", top_n=len(REF))
     assert s_all["f09"] == 0 and (s_all != 0).sum() == 11
+    # More than all the features is a mistake (issue 15), not "use them all".
+    with pytest.raises(ConfigError, match="top_n 100 is more than the 12 features"):
+        signature_calls(REF, fdr=0.05, lfc=1.0, method="top", top_n=100)
 
 
 def test_signature_top_needs_top_n():

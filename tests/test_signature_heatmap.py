@@ -107,3 +107,32 @@ def test_restoration_outputs_write_exactly_the_paths_given(case, tmp_path):
     assert summary["signature_size"].iloc[0] == 20
     with pytest.raises(ConfigError, match="no figure named"):
         out.write_to({"volcano_png": tmp_path / "v.png"})
+
+
+def test_restoration_outputs_write_the_headline_and_sensitivity_outputs(case, tmp_path):
+    """Issue 9's outputs by their workflow names: the positional tables carry no
+    index column, and a table name is never mistaken for a figure's file."""
+    from sigrestore.pipeline import RestorationOutputs
+    from sigrestore.restoration.headline import HEADLINE_COLUMNS
+    from sigrestore.restoration.sensitivity import SENSITIVITY_COLUMNS
+
+    expr, samples, result = case
+    out = RestorationOutputs(result=result, expression=expr, samples=samples)
+    paths = {
+        "headline": tmp_path / "headline.tsv",
+        "threshold_sensitivity": tmp_path / "threshold_sensitivity.tsv",
+        "headline_png": tmp_path / "headline.png",
+        "sensitivity_svg": tmp_path / "sensitivity.svg",
+    }
+    written = out.write_to(paths)
+    assert sorted(written) == sorted(paths.values())
+    assert sorted(p for p in tmp_path.rglob("*") if p.is_file()) == sorted(paths.values())
+    headline = pd.read_csv(paths["headline"], sep="\t")
+    assert list(headline.columns) == list(HEADLINE_COLUMNS)
+    assert headline["comparison"].tolist() == ["h"]
+    grid = pd.read_csv(paths["threshold_sensitivity"], sep="\t")
+    assert list(grid.columns) == list(SENSITIVITY_COLUMNS)
+    assert len(grid) == 4 * 4 * 4
+    assert paths["headline_png"].read_bytes()[:4] == b"\x89PNG"
+    with pytest.raises(ConfigError, match="no figure named"):
+        out.write_to({"sensitivity_table": tmp_path / "x.tsv"})

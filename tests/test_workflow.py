@@ -62,8 +62,10 @@ def expected_outputs(config: dict) -> list[str]:
     out = [
         "results/normalized/expression.tsv",
         "results/normalized/expression.parquet",
+        "results/normalized/provenance.json",
         "results/qc/array_quality.tsv",
         "results/restoration/summary.tsv",
+        "results/design/groups.tsv",
     ]
     for name in (
         "raw_boxplot",
@@ -88,9 +90,15 @@ def expected_outputs(config: dict) -> list[str]:
         ]
     for comparison in config["comparisons"]:
         base = f"results/restoration/{comparison['name']}"
-        out += [f"{base}/summary.tsv", f"{base}/features.tsv"]
-        for name in ("scatter", "status", "heatmap", "enrichment", "overlap"):
+        out += [
+            f"{base}/summary.tsv",
+            f"{base}/features.tsv",
+            f"{base}/threshold_sensitivity.tsv",
+            f"{base}/headline.tsv",
+        ]
+        for name in ("headline", "scatter", "status", "heatmap", "enrichment", "overlap"):
             out += figs(f"{base}/{name}")
+        out += figs(f"{base}/sensitivity")
     return out
 
 
@@ -179,6 +187,18 @@ def test_dry_run_of_a_fresh_clone(tmp_path):
             lambda c: c["differential_expression"]["filter"].update(min_samples=25),
             "differential_expression.filter.min_samples",
         ),
+        # Issue 15: typos that used to run to the end with a wrong number.
+        (
+            lambda c: c["contrasts"].update(
+                fulvestrant_sensitive="sensitive_fulvestrant + sensitive_vehicle"
+            ),
+            "group coefficients sum to 2, not 0",
+        ),
+        (
+            lambda c: c["contrasts"].update(fulvestrant_sensitive="sensitive_fulvestrant"),
+            "group coefficients sum to 1, not 0",
+        ),
+        (lambda c: c.update(results_is_a_file=None), "results is a file"),
     ],
 )
 def test_bad_config_stops_before_any_job(tmp_path, edit, message):
@@ -186,12 +206,58 @@ def test_bad_config_stops_before_any_job(tmp_path, edit, message):
     path = work / "config" / "config.yaml"
     config = yaml.safe_load(path.read_text())
     edit(config)
+    if config.pop("results_is_a_file", False) is None:
+        (work / "results").write_text("")
     path.write_text(yaml.safe_dump(config))
     proc = snakemake(work, "-n", "--cores", "1", check=False)
     assert proc.returncode != 0
     assert message in proc.stdout + proc.stderr
-    assert not (work / "results").exists()
+    assert not (work / "results").is_dir()
     assert not (work / "resources").exists()
+
+
+def test_mislabelled_replicate_stops_before_any_job(tmp_path):
+    """One replicate labelled 'Vehicle' beside 'vehicle' (issue 15) names its samples."""
+    work = copy_workflow(tmp_path / "wf")
+    sheet = pd.read_csv(work / "config" / "samples.tsv", sep="\t")
+    sheet.loc[sheet["sample"] == "resistant_vehicle_2", "treatment"] = "Vehicle"
+    sheet.to_csv(work / "config" / "mislabelled.tsv", sep="\t", index=False)
+    proc = snakemake(
+        work, "-n", "--cores", "1", "--config", "samples=config/mislabelled.tsv", check=False
+    )
+    text = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "'Vehicle': resistant_vehicle_2" in text and "checks.allow_similar_levels" in text
+    assert text.count("sigrestore: error:") == 1 and 'File "' not in text  # no traceback
+    assert not (work / "results").exists()
+
+
+def test_example_scales_with_replicates_from_the_config(tmp_path):
+    work = copy_workflow(tmp_path / "wf")
+    config = yaml.safe_load((work / "config" / "config.yaml").read_text())
+    config["example"]["replicates"] = 4
+    (work / "config" / "big.yaml").write_text(yaml.safe_dump(config))
+    proc = snakemake(work, "-n", "--cores", "1", "--configfile", "config/big.yaml")
+    assert "resistant_vehicle_4" in proc.stdout
+    # The rma job reads every CEL file itself: 8 groups x 4 replicates as its input.
+    assert len(_job_inputs(proc.stdout, "rma", (".CEL", ".CEL.gz"))) == 32
+    assert "arrays per group: resistant_fulvestrant 4," in proc.stderr
+
+
+def _job_inputs(dry_run: str, rule: str, suffixes: tuple[str, ...]) -> list[str]:
+    """The input files ending in ``suffixes`` of the one job of ``rule`` in a dry run."""
+    lines = dry_run.splitlines()
+    starts = [
+        i for i, line in enumerate(lines) if line.strip() in (f"rule {rule}:", f"localrule {rule}:")
+    ]
+    assert len(starts) == 1, f"{len(starts)} jobs of rule {rule}"
+    for line in lines[starts[0] + 1 :]:
+        if line.strip().startswith("input:"):
+            files = [f.strip() for f in line.split(":", 1)[1].split(",")]
+            return [f for f in files if f.endswith(suffixes)]
+        if not line.startswith(" "):
+            break
+    raise AssertionError(f"rule {rule} has no input line in the dry run")
 
 
 def test_missing_raw_files_are_listed_together_before_any_job(tmp_path):
@@ -274,6 +340,7 @@ def test_example_run_produces_every_output(example_run):
         "qc/sample_figures.log",
         "enrichment/enrichment.log",
         "report/summarize_restoration.log",
+        "design/design_table.log",
         *(f"diffexp/{c}.log" for c in config["contrasts"]),
         *(f"restoration/{c['name']}.log" for c in config["comparisons"]),
     }
@@ -303,6 +370,18 @@ def test_example_restored_fraction_is_the_planted_one(example_run):
     assert abs(fraction - PLANTED) <= 0.08, fraction
     assert summary["ci_low"].iloc[0] < fraction < summary["ci_high"].iloc[0]
     assert summary["hypergeom_p"].iloc[0] < 1e-6
+    # The power-corrected fraction recovers the planted one, inside its interval.
+    corrected = float(summary["restored_fraction_corrected"].iloc[0])
+    assert abs(corrected - PLANTED) <= 0.05, corrected
+    assert summary["corrected_low"].iloc[0] <= PLANTED <= summary["corrected_high"].iloc[0]
+    headline = pd.read_csv(
+        example_run / "results/restoration/fulvestrant_rapamycin/headline.tsv", sep="\t"
+    )
+    assert (
+        headline["sentence"]
+        .iloc[0]
+        .startswith(f"The cotreatment restores {100 * corrected:.0f}% (95% CI ")
+    )
     combined = pd.read_csv(example_run / "results/restoration/summary.tsv", sep="\t")
     assert combined["restored_fraction"].iloc[0] == pytest.approx(fraction)
 
@@ -465,7 +544,13 @@ def test_example_html_report(example_run):
     report = work / "results" / "report.html"
     assert report.is_file()
     text = report.read_text(errors="replace")
-    for needle in ("Quality control", "Differential expression", "Restoration", "Enrichment"):
+    for needle in (
+        "Headline",
+        "Quality control",
+        "Differential expression",
+        "Restoration",
+        "Enrichment",
+    ):
         assert needle in text, needle
 
 

@@ -34,7 +34,7 @@ import re
 import warnings
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -202,13 +202,26 @@ def _norm(header: str) -> str:
     return re.sub(r"[^a-z0-9]", "", header.strip().strip('"').lower())
 
 
-def _assign_roles(columns: list[str], path: str, *, id_fallback: bool) -> dict[str, str]:
-    """Map output role -> input column (first match wins)."""
+def _assign_roles(
+    columns: list[str],
+    path: str,
+    *,
+    id_fallback: bool,
+    extra_roles: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """Map output role -> input column (first match wins).
+
+    ``extra_roles`` (normalized header -> role) fill only roles that no
+    standard column name provides.
+    """
     roles: dict[str, str] = {}
-    for col in columns:
-        role = _ROLES.get(_norm(col))
-        if role and role not in roles:
-            roles[role] = col
+    for table in (_ROLES, extra_roles or {}):
+        found: dict[str, str] = {}
+        for col in columns:
+            role = table.get(_norm(col))
+            if role and role not in roles and role not in found:
+                found[role] = col
+        roles.update(found)
     if "id" not in roles and id_fallback and columns:
         roles["id"] = columns[0]
     if "id" not in roles:
@@ -258,7 +271,13 @@ def _header_columns(layout: _Layout) -> list[str]:
     return layout.header_text.split("\t")
 
 
-def _parse(path: Path, layout: _Layout, label: str, encoding: str) -> pd.DataFrame:
+def _parse(
+    path: Path,
+    layout: _Layout,
+    label: str,
+    encoding: str,
+    extra_roles: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
     """The needed columns of the table, parsed a chunk of rows at a time.
 
     Every column is tokenized (so a row with too many fields is still an error
@@ -267,7 +286,9 @@ def _parse(path: Path, layout: _Layout, label: str, encoding: str) -> pd.DataFra
     text columns.
     """
     names = _header_columns(layout)
-    roles = _assign_roles(names, label, id_fallback=layout.kind == "tsv")
+    roles = _assign_roles(
+        names, label, id_fallback=layout.kind == "tsv", extra_roles=extra_roles
+    )
     wanted = [r for r in ("id", "gene_symbol", "entrez_id", "gene_title") if r in roles]
     keep = [names.index(roles[r]) for r in wanted]
     if layout.kind == "netaffx":
@@ -300,7 +321,9 @@ def _parse(path: Path, layout: _Layout, label: str, encoding: str) -> pd.DataFra
     return pd.concat(chunks, ignore_index=True)
 
 
-def read_annotation(path: str | os.PathLike[str]) -> pd.DataFrame:
+def read_annotation(
+    path: str | os.PathLike[str], *, extra_roles: Mapping[str, str] | None = None
+) -> pd.DataFrame:
     """Read a probe-set annotation file (NetAffx CSV, GEO GPL annot/SOFT, or TSV).
 
     Parameters
@@ -308,6 +331,11 @@ def read_annotation(path: str | os.PathLike[str]) -> pd.DataFrame:
     path
         The file, optionally gzip-compressed or alone in a zip archive; the
         layout is detected from content.
+    extra_roles
+        Further column names (normalized: lower case, letters and digits
+        only) -> role (``id``, ``gene_symbol``, ``entrez_id``, ``gene_title``),
+        used only for roles no standard column provides (e.g. Agilent's
+        ``GENE`` column of Entrez ids in GEO platform tables).
 
     Returns
     -------
@@ -325,9 +353,10 @@ def read_annotation(path: str | os.PathLike[str]) -> pd.DataFrame:
     path = Path(path)
     layout, label = _scan(path)
     try:
-        table = _parse(path, layout, label, "utf-8-sig")  # tolerate a byte-order mark
+        table = _parse(path, layout, label, "utf-8-sig", extra_roles)  # tolerate a BOM
     except UnicodeDecodeError:
-        table = _parse(path, layout, label, "latin-1")  # some NetAffx releases are Latin-1
+        # Some NetAffx releases are Latin-1.
+        table = _parse(path, layout, label, "latin-1", extra_roles)
     frame = _frame(table, label, layout.header + 2)
     frame.attrs["source"] = label  # named by the platform-mismatch check
     return frame

@@ -1,7 +1,10 @@
 """Atomic output: write to a temporary name in the same directory, then rename.
 
 An interrupted job must never leave a complete-looking file behind, so every
-writer in the package goes through :func:`atomic_path`.
+writer in the package goes through :func:`atomic_path`.  A job killed with
+SIGKILL cannot remove its temporary file; the next :func:`atomic_path` for the
+same output removes such leftovers (:func:`remove_stale_temporaries`), so a
+rerun of the job cleans up after the killed one.
 """
 
 from __future__ import annotations
@@ -24,10 +27,11 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """
     final = Path(path)
     final.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(final)
     # Keep the temporary name well under the file system's 255-byte limit even
     # for long sample names: a short prefix of the name, then the last suffix.
     fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{final.name[:80]}.", suffix=f".tmp{final.suffix}", dir=final.parent
+        prefix=_temporary_prefix(final), suffix=f".tmp{final.suffix}", dir=final.parent
     )
     os.close(fd)
     tmp = Path(tmp_name)
@@ -40,6 +44,50 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise
+
+
+def _temporary_prefix(final: Path) -> str:
+    return f".{final.name[:80]}."
+
+
+def stale_temporaries(path: str | os.PathLike[str]) -> list[Path]:
+    """Temporary files :func:`atomic_path` left beside ``path`` (a killed writer's).
+
+    Only names of exactly the form ``atomic_path`` makes for this output
+    match: ``.<name>.<8 random characters>.tmp<suffix>``.
+    """
+    final = Path(path)
+    prefix = _temporary_prefix(final)
+    suffix = f".tmp{final.suffix}"
+    try:
+        entries = list(os.scandir(final.parent))
+    except OSError:
+        return []
+    out = []
+    for entry in entries:
+        name = entry.name
+        if not (name.startswith(prefix) and name.endswith(suffix)):
+            continue
+        middle = name[len(prefix) : len(name) - len(suffix)]
+        # mkstemp's random part: 8 characters of [a-z0-9_].
+        if len(middle) == 8 and all(c.isalnum() or c == "_" for c in middle):
+            out.append(Path(entry.path))
+    return out
+
+
+def remove_stale_temporaries(path: str | os.PathLike[str]) -> list[Path]:
+    """Remove what :func:`stale_temporaries` finds; return the removed paths.
+
+    Two writers of one output never run at once in the workflow (Snakemake
+    runs each job once), so a temporary of this output that exists when a
+    new write starts belongs to a writer that died.
+    """
+    removed = []
+    for tmp in stale_temporaries(path):
+        with contextlib.suppress(FileNotFoundError, IsADirectoryError, PermissionError):
+            tmp.unlink()
+            removed.append(tmp)
+    return removed
 
 
 def _umask() -> int:

@@ -8,6 +8,7 @@ import os
 import sys
 
 from sigrestore.errors import SigrestoreError
+from sigrestore.geo.cli import register as register_geo
 
 
 def _inspect(args: argparse.Namespace) -> int:
@@ -43,7 +44,15 @@ def _silence_stdout() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="sigrestore", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="sigrestore",
+        description=(
+            "sigrestore: how much of a drug's expression signature a combination restores,"
+            " from raw Affymetrix arrays. Start with 'sigrestore init' (a sample sheet and a"
+            " config for your CEL files), then 'sigrestore check CONFIG' and"
+            " 'sigrestore run --config CONFIG'. 'sigrestore SUBCOMMAND --help' explains each."
+        ),
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     p_inspect = sub.add_parser(
         "inspect",
@@ -57,7 +66,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     p_inspect.add_argument("files", nargs="+", metavar="FILE")
     p_inspect.set_defaults(func=_inspect)
-    args = parser.parse_args(argv)
+    from sigrestore.frontend import register
+
+    register(sub)
+    register_geo(sub)
+    # `sigrestore run` passes the options it does not know to Snakemake.
+    args, extra = parser.parse_known_args(argv)
+    if extra and not getattr(args, "accepts_extra", False):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.extra = extra
     return args.func(args)
 
 

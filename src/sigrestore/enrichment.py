@@ -71,11 +71,19 @@ def read_gmt(path: str | os.PathLike[str]) -> dict[str, list[str]]:
     Raises FormatError (naming the file and line) for a line with fewer than
     three fields, an empty name, a set without genes or a repeated set name.
     """
+    from sigrestore.textio import FIX_ENCODING, decode_error_position
+
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FormatError(f"{path}: cannot read GMT file ({exc})") from exc
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise FormatError(f"{path}: cannot read GMT file ({exc.strerror or exc})") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise FormatError(
+            f"{path}: GMT file, {decode_error_position(raw, exc)}; {FIX_ENCODING}"
+        ) from None
     sets: dict[str, list[str]] = {}
     for lineno, line in enumerate(text.splitlines(), start=1):
         if not line.strip():

@@ -80,6 +80,7 @@ from sigrestore.annotation import (
     load_annotation,
 )
 from sigrestore.diffexp import (
+    Covariate,
     DESettings,
     ExpressionFilter,
     FilterSummary,
@@ -218,7 +219,7 @@ class ContrastRefit:
 
     factors: Sequence[str]
     contrasts: Mapping[str, str]
-    covariates: Sequence[str] = ()
+    covariates: Sequence[str | Mapping[str, Any] | Covariate] = ()
     block: str | None = None
     trend: bool = False
     robust: bool = False
@@ -284,6 +285,26 @@ class ContrastRefit:
         return expr.loc[features]
 
 
+def observation_weights(weights: pd.DataFrame, expr: pd.DataFrame) -> pd.DataFrame:
+    """The rows and columns of ``weights`` that ``expr`` has (a filtered subset).
+
+    Raises
+    ------
+    ConfigError
+        Features or samples of ``expr`` without weights.
+    """
+    missing = expr.index.difference(weights.index)
+    if len(missing):
+        raise ConfigError(
+            f"observation weights: {len(missing)} feature(s) of the matrix have none"
+            f" (e.g. {list(missing[:3])})"
+        )
+    absent = [c for c in expr.columns if c not in weights.columns]
+    if absent:
+        raise ConfigError(f"observation weights: no column for sample(s) {absent[:5]}")
+    return weights.loc[expr.index, list(expr.columns)]
+
+
 def fit_contrast_tables(
     matrices: LevelMatrices,
     samples: pd.DataFrame,
@@ -292,6 +313,7 @@ def fit_contrast_tables(
     contrast: str,
     contrasts: Mapping[str, str],
     features: pd.DataFrame | None = None,
+    weights: pd.DataFrame | None = None,
 ) -> ContrastTables:
     """The tables of one contrast from the level matrices (the diffexp rule).
 
@@ -308,11 +330,21 @@ def fit_contrast_tables(
     features : DataFrame, optional
         Probe-set annotation (``gene_symbol``, ``entrez_id``) for the gene
         columns of the probe-set table; needed when ``matrices.gene`` is given.
+    weights : DataFrame, optional
+        Observation weights of the source (voom's) for every feature of the
+        unfiltered matrix; the rows of ``matrices.probeset`` are taken from it.
+        Probe-set level only (a weighted source has no gene collapse).
     """
     if contrast not in contrasts:
         raise ConfigError(f"contrast {contrast!r} is not one of {sorted(contrasts)}")
     fit = ContrastRefit.from_settings(de, {contrast: contrasts[contrast]})
-    table = fit(matrices.probeset, samples)[contrast]
+    probesets = matrices.probeset
+    if weights is None:
+        table = fit(probesets, samples)[contrast]
+    else:
+        if matrices.gene is not None:
+            raise ConfigError("observation weights apply to the probe-set level only")
+        table = fit(probesets, samples, weights=observation_weights(weights, probesets))[contrast]
     if matrices.gene is None:
         return ContrastTables(probesets=table, filtered=matrices.filtered)
     if features is None:
@@ -375,8 +407,9 @@ def contrast_tables(
 
 # --------------------------------------------------------------------------- restoration rule
 
-#: The tables a comparison's result is written as (workflow output names).
-RESULT_TABLES = ("summary", "features", "bootstrap")
+#: The tables a comparison's result is written as (workflow output names;
+#: :func:`sigrestore.restoration.analysis.result_tables`).
+RESULT_TABLES = ("summary", "features", "bootstrap", "threshold_sensitivity", "headline")
 
 
 @dataclass
@@ -403,40 +436,47 @@ class RestorationOutputs:
     def write_to(self, paths: Mapping[str, Any]) -> list[Path]:
         """Write exactly the files named in ``paths`` (e.g. ``snakemake.output``).
 
-        ``paths`` maps ``summary``, ``features``, ``bootstrap`` to a table path
-        and a figure name (``scatter``, ``status``, ``heatmap``,
-        ``enrichment``, ``overlap``) with a suffix per format
-        (``scatter_png``, ``scatter_svg``) to its files.  Names not given are
-        not written; a name given that the result cannot make is an error.
+        ``paths`` maps a table name (:data:`RESULT_TABLES`: ``summary``,
+        ``features``, ``bootstrap``, ``threshold_sensitivity``, ``headline``)
+        to its path, and a figure name (``headline``, ``scatter``, ``status``,
+        ``heatmap``, ``enrichment``, ``overlap``, ``sensitivity``) with a
+        suffix per format (``scatter_png``, ``scatter_svg``) to its files.
+        Names not given are not written; a name given that the result cannot
+        make is an error.
         """
-        from sigrestore.atomic import write_tsv
         from sigrestore.plotting.restoration import restoration_figures
-        from sigrestore.plotting.save import save_figure
-        from sigrestore.restoration.analysis import result_tables
+        from sigrestore.plotting.save import FIGURE_FORMATS, save_figure
+        from sigrestore.restoration.analysis import result_tables, write_result_table
 
         keys = set(paths.keys())
         written: list[Path] = []
-        for name, table in result_tables(self.result).items():
+        tables = result_tables(self.result)
+        for name, table in tables.items():
             if name in keys:
-                write_tsv(table, paths[name], na_rep="NA")
+                write_result_table(name, table, paths[name])
                 written.append(Path(paths[name]))
         makers = restoration_figures(self.result, expr=self.expression, samples=self.samples)
-        wanted = {k.rsplit("_", 1)[0] for k in keys if k.rsplit("_", 1)[-1] in ("png", "svg")}
-        unknown = sorted(wanted - set(makers))
+        figure_keys = {f"{name}_{fmt}": name for name in makers for fmt in FIGURE_FORMATS}
+        unknown = sorted(keys - set(tables) - set(figure_keys))
         if unknown:
-            raise ConfigError(f"restoration outputs: no figure named {unknown}")
+            raise ConfigError(
+                f"restoration outputs: no figure named {unknown} (nor a table: {sorted(tables)})"
+            )
         for name, make in makers.items():
-            files = [paths[k] for k in sorted(keys) if k.rsplit("_", 1)[0] == name and k != name]
+            files = [paths[k] for k in sorted(keys) if figure_keys.get(k) == name]
             if files:
                 written += [Path(p) for p in save_figure(make(), files, tight=False)]
         return written
 
     def write(self, outdir: str | os.PathLike[str]) -> list[Path]:
-        """Write the tables and figures into ``outdir`` under their usual names."""
+        """Write every table and figure into ``outdir`` under their usual names."""
+        from sigrestore.plotting.restoration import restoration_figures
+        from sigrestore.plotting.save import FIGURE_FORMATS
+
         outdir = Path(outdir)
         paths: dict[str, Any] = {name: outdir / f"{name}.tsv" for name in RESULT_TABLES}
-        for name in ("scatter", "status", "heatmap", "enrichment", "overlap"):
-            for fmt in ("png", "svg"):
+        for name in restoration_figures(self.result, expr=self.expression, samples=self.samples):
+            for fmt in FIGURE_FORMATS:
                 paths[f"{name}_{fmt}"] = outdir / f"{name}.{fmt}"
         return self.write_to(paths)
 
@@ -450,6 +490,7 @@ def analyze_restoration(
     *,
     contrasts: Mapping[str, str],
     filtered: FilterSummary | None = None,
+    counts: Any = None,
 ) -> RestorationOutputs:
     """One comparison from its level's matrix (the restoration rule).
 
@@ -471,6 +512,10 @@ def analyze_restoration(
         Contrast name -> expression (the config's ``contrasts``).
     filtered : FilterSummary, optional
         What the filter removed (recorded in the outputs).
+    counts : sigrestore.sources.counts.CountsSettings, optional
+        The count source's settings: the bootstrap refits every resample
+        through voom (:func:`sigrestore.sources.counts.refit_for`) on the
+        rows of ``matrix``, instead of limma on the fixed log-CPM.
 
     Raises
     ------
@@ -498,13 +543,25 @@ def analyze_restoration(
     exclude = spec.level == "probeset"
     if exclude:
         loaded = {name: drop_controls(table) for name, table in loaded.items()}
-    refit = ContrastRefit.from_settings(
-        de,
-        {c: contrasts[c] for c in spec.contrasts},
-        exclude_controls=exclude,
-        # The filter's features stay fixed across the bootstrap's resamples.
-        features=tuple(matrix.index) if de.filter.enabled else None,
-    )
+    used = {c: contrasts[c] for c in spec.contrasts}
+    if counts is not None:
+        from sigrestore.sources.counts import refit_for
+
+        limma = de.limma.keywords()
+        if limma.pop("array_weights", False):
+            raise ConfigError(
+                "differential_expression.array_weights with the count source: use"
+                " data.counts.quality_weights (voomWithQualityWeights) instead"
+            )
+        refit = refit_for(counts, samples, contrasts=used, **de.design.keywords(), **limma)
+    else:
+        refit = ContrastRefit.from_settings(
+            de,
+            used,
+            exclude_controls=exclude,
+            # The filter's features stay fixed across the bootstrap's resamples.
+            features=tuple(matrix.index) if de.filter.enabled else None,
+        )
     result = analyze_comparison(
         loaded,
         spec,

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from sigrestore.diffexp import (
+    Covariate,
     build_design,
     differential_expression,
     duplicate_correlation,
@@ -154,12 +155,70 @@ def test_differential_expression_one_call(expr, samples, limma_dir):
     assert_table(treat["CancerVsNormal"], ref(limma_dir, "treat1_CancerVsNormal"))
 
 
-def test_string_batch_is_a_factor(expr, samples, limma_dir):
+@pytest.mark.parametrize("covariate", [{"name": "batch", "type": "factor"}, "C(batch)"])
+def test_text_batch_declared_a_factor_is_a_factor(expr, samples, limma_dir, covariate):
+    # The workflow reads the sheet as text; batch 1..5 is a factor only when declared one
+    # (a numeric column is otherwise one slope, see test_numeric_covariate_*).
     sheet = samples.assign(batch=samples["batch"].astype(str))
     tables = differential_expression(
-        expr, sheet, factors=["group"], covariates=["batch"], contrasts=CONTRASTS
+        expr, sheet, factors=["group"], covariates=[covariate], contrasts=CONTRASTS
     )
     assert_table(tables["CancerVsNormal"], ref(limma_dir, "ordinary_CancerVsNormal"))
+
+
+@pytest.fixture(scope="module")
+def rin_samples(limma_dir) -> pd.DataFrame:
+    # Read as the workflow reads a sheet: every column text.
+    return pd.read_csv(limma_dir / "bladder_samples_rin.tsv", sep="\t", dtype=str)
+
+
+@pytest.mark.parametrize("covariate", ["rin", {"name": "rin"}, {"name": "rin", "type": "numeric"}])
+def test_numeric_covariate_is_one_slope_as_in_r(expr, rin_samples, limma_dir, covariate):
+    """limma 3.54.1 with design ~0 + group + rin (rin: 24 distinct values, read as text)."""
+    design = build_design(rin_samples, factors=["group"], covariates=[covariate])
+    assert design.coefficients == ["Biopsy", "Cancer", "Normal", "rin"]
+    tables = differential_expression(
+        expr, rin_samples, factors=["group"], covariates=[covariate], contrasts=CONTRASTS
+    )
+    for name in CONTRASTS:
+        assert_table(tables[name], ref(limma_dir, f"rin_{name}"))
+
+
+def test_numeric_covariate_slope_itself_as_in_r(expr, rin_samples, limma_dir):
+    design = build_design(rin_samples, factors=["group"], covariates=["rin"])
+    slope = make_contrasts({"rin": "rin"}, design)
+    got = fit_contrasts(expr, design, slope).table("rin")
+    assert_table(got, ref(limma_dir, "rin_slope"))
+
+
+@pytest.mark.parametrize(
+    "covariate", ["rin", {"name": "rin", "type": "numeric"}, Covariate("rin", "numeric")]
+)
+def test_typed_settings_carry_the_numeric_covariate_into_the_jobs_fit(
+    expr, rin_samples, limma_dir, covariate
+):
+    """The config's covariate, through DESettings, is the slope of the DE and restoration jobs.
+
+    pipeline.ContrastRefit is the fit both jobs run (the restoration job's
+    bootstrap refits with it too); its tables equal limma's ``~0 + group + rin``.
+    """
+    from sigrestore.diffexp import DESettings
+    from sigrestore.pipeline import ContrastRefit
+
+    de = DESettings.from_options(factors=["group"], covariates=[covariate])
+    assert de.design.covariates == (Covariate("rin", "numeric" if covariate != "rin" else "auto"),)
+    hash(de.design)  # typed and frozen: usable as a rule's params / fingerprint
+    assert de.design.build(rin_samples).coefficients == ["Biopsy", "Cancer", "Normal", "rin"]
+    tables = ContrastRefit.from_settings(de, CONTRASTS)(expr, rin_samples)
+    for name in CONTRASTS:
+        assert_table(tables[name], ref(limma_dir, f"rin_{name}"))
+
+
+def test_numeric_covariate_forced_to_a_factor_has_one_column_per_level(rin_samples):
+    design = build_design(
+        rin_samples, factors=["group"], covariates=[{"name": "rin", "type": "factor"}]
+    )
+    assert len(design.coefficients) == 3 + 23
 
 
 def test_sheet_in_another_order_is_aligned_by_name(expr, samples, limma_dir):

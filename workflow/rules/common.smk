@@ -4,13 +4,17 @@
 # sample sheet or a missing raw file stops Snakemake before any job starts.
 
 import copy
+import dataclasses
 import os
 import re
+import sys
 
 from snakemake.utils import validate
 
-from sigrestore.config import check_config, read_sample_sheet
-from sigrestore.simulate.experiment import example_files
+from sigrestore.config import check_config, example_sheet_table, read_sample_sheet
+from sigrestore.errors import SigrestoreError
+from sigrestore.simulate.experiment import example_files, example_spec
+from sigrestore.sources import MATRIX_SOURCES, affymetrix, source_module
 
 # A dataset's config given with --configfile replaces the bundled example's
 # (config/config.yaml) instead of being merged into it: merged, the example's
@@ -22,18 +26,61 @@ if workflow.overwrite_configfiles:
 validate(config, schema="../schemas/config.schema.yaml")
 
 # The example rule writes these; they need not exist before the run.
-EXAMPLE = example_files(config["example"]["outdir"])
+EXAMPLE = example_files(
+    config["example"]["outdir"], example_spec(config["example"], seed=config["seed"])
+)
 EXAMPLE_FILES = [str(p) for p in EXAMPLE.all()]
 
-_sheet = read_sample_sheet(config["samples"])
-validate(_sheet, schema="../schemas/samples.schema.yaml")
-# The config resolved once into typed settings (sigrestore.config.Settings);
-# rules pass its parts to the scripts and never re-read the config.
-SETTINGS = check_config(config, _sheet, pending=EXAMPLE_FILES)
+# The example's own sheet comes from the simulator (it matches
+# example.replicates whether or not the example rule has run).
+try:
+    _sheet = read_sample_sheet(config["samples"], table=example_sheet_table(config))
+    validate(_sheet, schema="../schemas/samples.schema.yaml")
+    # The config resolved once into typed settings (sigrestore.config.Settings);
+    # rules pass its parts to the scripts and never re-read the config.
+    SETTINGS = check_config(
+        config,
+        _sheet,
+        pending=EXAMPLE_FILES,
+        output_root="results",
+        log=lambda line: print(line, file=sys.stderr),
+    )
+except SigrestoreError as exc:
+    # The user's mistake in one plain message (exit status 1), without the
+    # traceback Snakemake prints for an exception raised while parsing.
+    sys.exit(f"sigrestore: error: {exc}")
 SAMPLES = SETTINGS.samples.set_index("sample", drop=False)
 # The sheet as the jobs see it (no file paths: they are the rules' inputs).
 SHEET = SETTINGS.samples.drop(columns=["path"]).reset_index(drop=True)
 SOURCE = SETTINGS.source_settings
+
+# ---- the data source's job (preprocess.smk) and its QC (qc.smk) ----------
+# GEO with raw: true is analysed from its CEL files by the Affymetrix rules
+# (RMA); every other non-Affymetrix source gives a matrix (normalize_matrix),
+# whose QC is the matrix's: distributions, PCA, correlation (no probe level).
+GEO_RAW = SETTINGS.source == "geo" and SOURCE.raw
+MATRIX_SOURCE = SETTINGS.source in MATRIX_SOURCES and not GEO_RAW
+# Sources that fetch into a cache: the fetch rule's output (written last).
+GEO_MANIFEST = (
+    [str(SOURCE.folder / "manifest.json")]
+    if (SETTINGS.source == "geo" and SOURCE.matrix is None)
+    else []
+)
+# The Affymetrix source's settings for the RMA rules (GEO raw: data.affymetrix
+# / platform give the CDF; the GEO annotation, when given, the genes).
+AFFY = SOURCE
+if GEO_RAW:
+    AFFY = affymetrix.settings_from_config(config)
+    if SOURCE.annotation:
+        AFFY = dataclasses.replace(AFFY, annotation=SOURCE.annotation)
+# Files the user gives for a matrix source (the rule's inputs).
+SOURCE_INPUTS = (
+    source_module(SETTINGS.source).input_files(SOURCE, SETTINGS.samples)
+    if MATRIX_SOURCE
+    else []
+)
+# Observation weights (voom's) of the count source, read by the fit.
+WEIGHTS = ["results/normalized/weights.parquet"] if SETTINGS.source == "counts" else []
 
 SAMPLE_NAMES = SAMPLES["sample"].tolist()
 CONTRASTS = list(SETTINGS.contrasts)
@@ -76,8 +123,8 @@ def fingerprint(*settings):
 
 
 def annotation_input(wildcards):
-    """The annotation file, or nothing when the config gives none."""
-    return SOURCE.annotation if HAS_ANNOTATION else []
+    """The annotation file of the RMA rule, or nothing when the config gives none."""
+    return AFFY.annotation if AFFY.annotation else []
 
 
 def comparison_level(name):
@@ -111,7 +158,7 @@ def figures(stem):
     return [f"{stem}.{fmt}" for fmt in FIGURE_FORMATS]
 
 
-QC_FIGURES = [
+PROBE_QC_FIGURES = [
     "raw_boxplot",
     "raw_density",
     "normalized_boxplot",
@@ -120,8 +167,15 @@ QC_FIGURES = [
     "nuse",
     "residual_images",
 ]
+# A matrix has no raw intensities nor probe-level fit: its value distributions.
+MATRIX_QC_FIGURES = ["normalized_boxplot", "normalized_density"]
+QC_FIGURES = MATRIX_QC_FIGURES if MATRIX_SOURCE else PROBE_QC_FIGURES
 SAMPLE_FIGURES = ["pca", "correlation", "ma_plots"]
-RESTORATION_FIGURES = ["scatter", "status", "heatmap", "enrichment", "overlap"]
+# The headline figure opens the report (category "0. Headline") with the status
+# and scatter figures beside it; the other restoration figures follow in
+# "3. Restoration".
+HEADLINE_FIGURES = ["headline", "status", "scatter"]
+RESTORATION_FIGURES = ["heatmap", "enrichment", "overlap", "sensitivity"]
 
 
 def final_outputs():
@@ -129,8 +183,10 @@ def final_outputs():
     out = [
         "results/normalized/expression.tsv",
         "results/normalized/expression.parquet",
+        "results/normalized/provenance.json",
         "results/qc/array_quality.tsv",
         "results/restoration/summary.tsv",
+        "results/design/groups.tsv",
     ]
     for name in QC_FIGURES + SAMPLE_FIGURES:
         out += figures(f"results/qc/{name}")
@@ -146,8 +202,10 @@ def final_outputs():
         out += [
             f"results/restoration/{name}/summary.tsv",
             f"results/restoration/{name}/features.tsv",
+            f"results/restoration/{name}/threshold_sensitivity.tsv",
+            f"results/restoration/{name}/headline.tsv",
         ]
-        for fig in RESTORATION_FIGURES:
+        for fig in HEADLINE_FIGURES + RESTORATION_FIGURES:
             out += figures(f"results/restoration/{name}/{fig}")
     return out
 

@@ -2,7 +2,8 @@
 # model, and so the moderation, is the same cell-means fit over all arrays):
 # the table, a gene-level table when an annotation is given, volcano and MA plot
 # (coloured with differential_expression.fdr and lfc). The jobs read the
-# feature matrices computed once (preprocess.smk).
+# feature matrices computed once (preprocess.smk) and, for the count source,
+# voom's observation weights.
 
 
 rule diffexp:
@@ -11,6 +12,7 @@ rule diffexp:
         filtered=rules.probeset_matrix.output.summary,
         genes=GENE_MATRIX,
         features=FEATURE_ANNOTATION,
+        weights=WEIGHTS,
     output:
         table=report(
             ensure("results/diffexp/{contrast}.tsv", non_empty=True),

@@ -18,5 +18,6 @@ rule simulate_example:
         CONDA_ENV
     params:
         seed=config["seed"],
+        example=config["example"],
     script:
         "../scripts/simulate_example.py"

@@ -1,62 +1,144 @@
 # Raw files to the feature matrices, each computed once: the source's job
-# (Affymetrix: RMA over all CEL files, read streaming by the job itself) writes
-# the probe-set matrix, the probe-set annotation and the QC data; then the
+# writes the expression matrix, the feature annotation, the per-sample quality
+# table and the provenance (which source, which transformation); then the
 # expression filter gives results/normalized/probeset.parquet and the gene
 # collapse results/normalized/gene.parquet, which every later job reads.
+#
+# The source's job is chosen by data.source (common.smk): Affymetrix (and GEO
+# with raw: true) run RMA over the CEL files (cdf_cache, rma); the matrix
+# sources (geo, counts, illumina, agilent) run normalize_matrix.
+
+EXPRESSION = "results/normalized/expression.parquet"
+SOURCE_OUTPUTS = dict(
+    tsv=ensure("results/normalized/expression.tsv", non_empty=True),
+    parquet=ensure(EXPRESSION, non_empty=True),
+    features=FEATURE_ANNOTATION,
+    provenance="results/normalized/provenance.json",
+    quality=report(
+        ensure("results/qc/array_quality.tsv", non_empty=True),
+        caption="../report/array_quality.rst",
+        category="1. Quality control",
+        subcategory="Array quality",
+        labels={"table": "per-array quality"},
+    ),
+)
 
 
-rule cdf_cache:
-    input:
-        cdf=SOURCE.cdf,
-    output:
-        cache="results/cache/cdf.npz",
-    log:
-        "logs/preprocess/cdf_cache.log",
-    benchmark:
-        "results/benchmarks/preprocess/cdf_cache.tsv"
-    conda:
-        CONDA_ENV
-    script:
-        "../scripts/cdf_cache.py"
+if GEO_MANIFEST:
+
+    # Run where Snakemake runs (a cluster's login node has internet, compute
+    # nodes often do not).
+    localrules:
+        geo_fetch,
+
+    # GEO files into the cache (<cache_dir>/<accession>/): the series matrix
+    # (or GDS SOFT), the platform annotation, the RAW tar with raw: true.
+    # manifest.json is written last, so its presence means a complete fetch.
+    rule geo_fetch:
+        output:
+            manifest=GEO_MANIFEST[0],
+        log:
+            "logs/preprocess/geo_fetch.log",
+        retries: 1
+        conda:
+            CONDA_ENV
+        params:
+            fetch=SOURCE.fetch_settings(),
+            fingerprint=fingerprint(SOURCE.fetch_settings()),
+        script:
+            "../scripts/geo_fetch.py"
 
 
-rule rma:
-    input:
-        cels=SAMPLES["path"].tolist(),
-        cdf=rules.cdf_cache.output.cache,
-        annotation=annotation_input,
-    output:
-        tsv=ensure("results/normalized/expression.tsv", non_empty=True),
-        parquet=ensure("results/normalized/expression.parquet", non_empty=True),
-        features=FEATURE_ANNOTATION,
-        quality=report(
-            ensure("results/qc/array_quality.tsv", non_empty=True),
-            caption="../report/array_quality.rst",
-            category="1. Quality control",
-            subcategory="Array quality",
-            labels={"table": "per-array quality"},
-        ),
-        qc=temp("results/qc/rma_qc.npz"),
-    log:
-        "logs/preprocess/rma.log",
-    benchmark:
-        "results/benchmarks/preprocess/rma.tsv"
-    conda:
-        CONDA_ENV
-    threads: 2
-    resources:
-        mem_mb=lambda wildcards, input, attempt: 2000 + 40 * len(input.cels) * attempt,
-    params:
-        samples=SAMPLES.reset_index(drop=True),
-        source=SOURCE,
-        fingerprint=fingerprint(SOURCE),
-    script:
-        "../scripts/rma.py"
+if MATRIX_SOURCE:
+
+    rule normalize_matrix:
+        input:
+            files=[path for _, path in SOURCE_INPUTS],
+            fetched=GEO_MANIFEST,
+        output:
+            **SOURCE_OUTPUTS,
+            weights=WEIGHTS,
+        log:
+            "logs/preprocess/normalize_matrix.log",
+        benchmark:
+            "results/benchmarks/preprocess/normalize_matrix.tsv"
+        conda:
+            CONDA_ENV
+        threads: 2
+        params:
+            kind=SETTINGS.source,
+            samples=SAMPLES.reset_index(drop=True),
+            source=SOURCE,
+            design=SETTINGS.de.design,
+            fingerprint=fingerprint(SOURCE, SETTINGS.de.design),
+        script:
+            "../scripts/normalize_matrix.py"
+
+else:
+
+    if GEO_RAW:
+
+        # The series' CEL files unpacked from <GSE>_RAW.tar, and the sheet
+        # with each GSM's CEL file, for the Affymetrix rules below.
+        rule geo_raw:
+            input:
+                fetched=GEO_MANIFEST,
+            output:
+                cels=directory("results/geo/cel"),
+                sheet="results/geo/samples.tsv",
+            log:
+                "logs/preprocess/geo_raw.log",
+            conda:
+                CONDA_ENV
+            params:
+                samples=SHEET,
+                source=SOURCE,
+            script:
+                "../scripts/geo_raw.py"
+
+    rule cdf_cache:
+        input:
+            cdf=AFFY.cdf,
+        output:
+            cache="results/cache/cdf.npz",
+        log:
+            "logs/preprocess/cdf_cache.log",
+        benchmark:
+            "results/benchmarks/preprocess/cdf_cache.tsv"
+        conda:
+            CONDA_ENV
+        script:
+            "../scripts/cdf_cache.py"
+
+    rule rma:
+        input:
+            cels=rules.geo_raw.output.cels if GEO_RAW else SAMPLES["path"].tolist(),
+            sheet=[rules.geo_raw.output.sheet] if GEO_RAW else [],
+            cdf=rules.cdf_cache.output.cache,
+            annotation=annotation_input,
+        output:
+            **SOURCE_OUTPUTS,
+            qc=temp("results/qc/rma_qc.npz"),
+        log:
+            "logs/preprocess/rma.log",
+        benchmark:
+            "results/benchmarks/preprocess/rma.tsv"
+        conda:
+            CONDA_ENV
+        threads: 2
+        resources:
+            mem_mb=lambda wildcards, input, attempt: 2000 + 40 * len(SAMPLES) * attempt,
+        params:
+            samples=SAMPLES.reset_index(drop=True),
+            source=AFFY,
+            fingerprint=fingerprint(AFFY),
+        script:
+            "../scripts/rma.py"
 
 
 rule probeset_matrix:
     input:
-        expression=rules.rma.output.parquet,
+        expression=EXPRESSION,
     output:
         matrix=ensure("results/normalized/probeset.parquet", non_empty=True),
         summary="results/normalized/probeset.filter.tsv",

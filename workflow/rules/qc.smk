@@ -1,12 +1,15 @@
 # Array-quality figures: raw and normalized distributions, RLE, NUSE, residual
-# pseudo-images (from RMA's QC data), and the sample-level views (PCA,
-# sample-correlation heatmap, MA plots against the median array). Per-array
-# panels are capped at qc.max_panels arrays (QC outliers first).
+# pseudo-images (from RMA's QC data; a matrix source: its values' distributions
+# only), and the sample-level views (PCA, sample-correlation heatmap, MA plots
+# against the median array). Per-array panels are capped at qc.max_panels
+# arrays (QC outliers first).
 
 
 rule qc_figures:
     input:
-        qc=rules.rma.output.qc,
+        qc=[] if MATRIX_SOURCE else ["results/qc/rma_qc.npz"],
+        expression=[EXPRESSION] if MATRIX_SOURCE else [],
+        provenance="results/normalized/provenance.json",
     output:
         **reported_figures(
             "results/qc",
@@ -29,8 +32,8 @@ rule qc_figures:
 
 rule sample_figures:
     input:
-        expression=rules.rma.output.parquet,
-        quality=rules.rma.output.quality,
+        expression=EXPRESSION,
+        quality="results/qc/array_quality.tsv",
     output:
         **reported_figures(
             "results/qc",

@@ -7,6 +7,7 @@ rule summarize_restoration:
         summaries=expand(
             "results/restoration/{comparison}/summary.tsv", comparison=COMPARISONS
         ),
+        provenance="results/normalized/provenance.json",
     output:
         table=report(
             "results/restoration/summary.tsv",

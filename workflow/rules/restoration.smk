@@ -1,6 +1,8 @@
 # The restoration analysis of every comparison in the config: signature,
-# statuses, fractions with Wilson and bootstrap intervals, hypergeometric
-# test, slope, Spearman correlation and connectivity score, with figures.
+# statuses, fractions with Wilson and bootstrap intervals, the power-corrected
+# fraction (issue 9), hypergeometric test, slope, Spearman correlation and
+# connectivity score, the threshold-sensitivity grid, with figures; the
+# headline sentence and figure open the report.
 # At gene level (the default with an annotation) it reads the .genes.tsv
 # tables and results/normalized/gene.parquet; at probe-set level the probe-set
 # tables and results/normalized/probeset.parquet, without the AFFX- controls
@@ -12,12 +14,39 @@ rule restoration:
         tables=comparison_tables,
         matrix=comparison_matrix,
         filtered=rules.probeset_matrix.output.summary,
+        # The count source's bootstrap refits through voom: it re-reads the counts.
+        counts=(
+            [path for _, path in SOURCE_INPUTS] if SETTINGS.source == "counts" else []
+        ),
     output:
+        **reported_figures(
+            "results/restoration/{comparison}",
+            HEADLINE_FIGURES,
+            category="0. Headline",
+            subcategory="{comparison}",
+        ),
         **reported_figures(
             "results/restoration/{comparison}",
             RESTORATION_FIGURES,
             category="3. Restoration",
             subcategory="{comparison}",
+        ),
+        headline=report(
+            ensure("results/restoration/{comparison}/headline.tsv", non_empty=True),
+            caption="../report/restoration_headline.rst",
+            category="0. Headline",
+            subcategory="{comparison}",
+            labels={"comparison": "{comparison}", "table": "headline"},
+        ),
+        threshold_sensitivity=report(
+            ensure(
+                "results/restoration/{comparison}/threshold_sensitivity.tsv",
+                non_empty=True,
+            ),
+            caption="../report/restoration_sensitivity.rst",
+            category="3. Restoration",
+            subcategory="{comparison}",
+            labels={"comparison": "{comparison}", "table": "threshold sensitivity"},
         ),
         summary=report(
             ensure("results/restoration/{comparison}/summary.tsv", non_empty=True),
@@ -58,5 +87,6 @@ rule restoration:
             SETTINGS.comparison(wildcards.comparison), SETTINGS.de
         ),
         contrasts=SETTINGS.contrasts,
+        counts=SOURCE if SETTINGS.source == "counts" else None,
     script:
         "../scripts/restoration.py"

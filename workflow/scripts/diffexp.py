@@ -9,7 +9,7 @@ matplotlib.use("Agg")
 import pandas as pd
 
 from sigrestore.atomic import write_tsv
-from sigrestore.diffexp import FilterSummary
+from sigrestore.diffexp import FilterSummary, group_sizes
 from sigrestore.diffexp.filtering import filter_message
 from sigrestore.pipeline import LevelMatrices, fit_contrast_tables
 from sigrestore.plotting.diffexp import ma_plot, volcano_plot
@@ -21,6 +21,10 @@ sys.stderr = sys.stdout = open(snakemake.log[0], "w")  # noqa: SIM115 - lives as
 contrast = snakemake.wildcards.contrast
 de = snakemake.params.de
 inputs = snakemake.input
+# The arrays per group of the model, first in the log (a group of one array is
+# usually a mislabelled sample; the validation also refuses spelling variants).
+_design = de.design.build(snakemake.params.samples)
+print("arrays per group: " + ", ".join(f"{g} {n}" for g, n in group_sizes(_design).items()))
 matrices = LevelMatrices(
     probeset=pd.read_parquet(inputs.probesets),
     gene=pd.read_parquet(inputs.genes[0]) if inputs.genes else None,
@@ -32,6 +36,7 @@ tables = fit_contrast_tables(
     contrast=contrast,
     contrasts=snakemake.params.contrasts,
     features=pd.read_parquet(inputs.features[0]) if inputs.features else None,
+    weights=pd.read_parquet(inputs.weights[0]) if inputs.weights else None,
 )
 # The filter ran once (probeset_matrix); its effect goes to this job's log too.
 print(filter_message(FilterSummary.from_frame(pd.read_csv(inputs.filtered, sep="\t"))))

@@ -26,10 +26,13 @@ outputs = analyze_restoration(
     snakemake.params.de,
     contrasts=snakemake.params.contrasts,
     filtered=filtered,
+    counts=snakemake.params.counts,
 )
 # Exactly the files the rule names (tables and figures), nothing else.
 outputs.write_to({name: snakemake.output[name] for name in snakemake.output.keys()})  # noqa: SIM118 - iterating gives the paths
 print(filter_message(filtered))
+# The count source's bootstrap refits every resample through voom.
+print(f"bootstrap refit: {'voom + limma' if snakemake.params.counts else 'limma'}")
 row = outputs.result.summary.iloc[0]
 print(f"level {row['level']}: {row['universe']} features, signature {row['signature_size']}")
 # Snakemake exports OPENBLAS_NUM_THREADS etc. = the rule's threads to every job.

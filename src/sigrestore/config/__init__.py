@@ -11,8 +11,12 @@ Two layers of checks, both before any job runs:
    groups, at least two arrays in every group a contrast uses, comparisons
    naming existing contrasts, a comparison ``level`` of ``gene`` only with an
    annotation (and a collapse method), a finite expression-filter threshold
-   and a filter ``min_samples`` no larger than the number of arrays, one chip
-   type across the CEL files equal to the CDF's.
+   and a filter ``min_samples`` no larger than the number of arrays, the
+   data source's own input checks (Affymetrix: one chip type across the CEL
+   files equal to the CDF's, CEL dimensions, the annotation's platform), and
+   the design checks of :func:`sigrestore.preflight.check_experiment`
+   (contrasts that are differences, level spellings, residual degrees of
+   freedom, GMT files, the results folder).
 
 Every problem is a :class:`~sigrestore.errors.ConfigError` whose message names
 the row, key or file.  The Snakefile calls :func:`check_config` (through
@@ -22,7 +26,7 @@ the row, key or file.  The Snakefile calls :func:`check_config` (through
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +34,12 @@ from typing import Any
 import pandas as pd
 
 from sigrestore.config.checks import cdf_chip_type, check_config, contrast_terms
-from sigrestore.config.reading import read_config, read_sample_sheet, resolve_paths
+from sigrestore.config.reading import (
+    example_sheet_table,
+    read_config,
+    read_sample_sheet,
+    resolve_paths,
+)
 from sigrestore.config.schema import SCHEMA_DIR_ENV, apply_schema, load_schema, schema_dir
 from sigrestore.config.settings import (
     Settings,
@@ -53,6 +62,7 @@ __all__ = [
     "comparison_level",
     "comparison_spec",
     "contrast_terms",
+    "example_sheet_table",
     "load_config",
     "load_schema",
     "read_config",
@@ -92,18 +102,28 @@ def load_config(
     check_files: bool = True,
     check_chip: bool = True,
     workdir: str | os.PathLike[str] | None = None,
+    output_root: str | os.PathLike[str] | None = None,
+    log: Callable[[str], None] | None = None,
 ) -> Experiment:
     """Read, schema-check and check a config and its sample sheet.
 
     Relative paths in the config are taken relative to ``workdir`` (default:
     the current directory), as Snakemake does; the sheet's ``file`` column
-    relative to the sheet.
+    relative to the sheet.  A config naming the example's own sheet gets it
+    from the simulator (:func:`example_sheet_table`).  ``output_root`` and
+    ``log`` are passed to :func:`check_config`.
     """
     config = read_config(path)
     base = Path(workdir) if workdir is not None else Path.cwd()
     config = resolve_paths(config, base)
-    samples = read_sample_sheet(config["samples"])
+    samples = read_sample_sheet(config["samples"], table=example_sheet_table(config))
     settings = check_config(
-        config, samples, pending=pending, check_files=check_files, check_chip=check_chip
+        config,
+        samples,
+        pending=pending,
+        check_files=check_files,
+        check_chip=check_chip,
+        output_root=output_root,
+        log=log,
     )
     return Experiment(config=config, samples=settings.samples, settings=settings)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,10 @@ from sigrestore.config.settings import (
     resolve_settings,
     source_settings,
 )
+from sigrestore.diffexp.checks import check_similar_levels, spelling_columns
+from sigrestore.diffexp.design import covariate_spec
 from sigrestore.errors import ConfigError, DesignError, FormatError
+from sigrestore.preflight import check_experiment
 from sigrestore.sources import source_module
 
 
@@ -68,6 +71,8 @@ def check_config(
     pending: Iterable[str | os.PathLike[str]] = (),
     check_files: bool = True,
     check_chip: bool = True,
+    output_root: str | os.PathLike[str] | None = None,
+    log: Callable[[str], None] | None = None,
 ) -> Settings:
     """Run every check a schema cannot express; return the config's typed settings.
 
@@ -86,8 +91,21 @@ def check_config(
     check_files
         Check that every input file exists and is readable.
     check_chip
-        Run the source's own input checks (Affymetrix: the CEL headers and the
-        CDF share one chip type).
+        Run the source's own input checks (:func:`check_inputs` of the
+        source module; Affymetrix: the CEL headers and the CDF share one chip
+        type, the CEL dimensions equal the CDF's, the annotation lists the
+        CDF's probe sets) and, with ``check_files``, the checks that read file
+        contents (GMT files parsed, a ``top_n`` no larger than the source's
+        features).
+    output_root
+        The results folder: checked to be a writable folder (None: not checked).
+    log
+        Called with each line of the design summary (arrays per group,
+        residual degrees of freedom, how covariates enter).
+
+    The design checks of :func:`sigrestore.preflight.check_experiment` (issue
+    15: contrasts that are differences, level spellings, zero contrasts,
+    residual degrees of freedom) run whatever the flags.
     """
     pending_set = {os.path.normpath(os.path.abspath(p)) for p in pending}
 
@@ -100,7 +118,9 @@ def check_config(
     design = config.get("design", {})
     factors = list(design.get("factors", []))
     covariates = list(design.get("covariates") or [])
-    used = [("design.factors", c) for c in factors] + [("design.covariates", c) for c in covariates]
+    used = [("design.factors", c) for c in factors] + [
+        ("design.covariates", covariate_spec(c).name) for c in covariates
+    ]
     if design.get("block"):
         used.append(("design.block", design["block"]))
     for key, column in used:
@@ -114,6 +134,14 @@ def check_config(
         if empty:
             rows = ", ".join(_row(i) for i in empty)
             raise ConfigError(f"sample sheet column {column!r} is empty in {rows}")
+    # Before the groups are counted: a mislabelled replicate ("Vehicle") would
+    # otherwise first show up as a group too small for its contrast.
+    if not (config.get("checks", {}) or {}).get("allow_similar_levels", False):
+        columns = spelling_columns(samples, factors, covariates, design.get("block"))
+        try:
+            check_similar_levels(samples, columns)
+        except DesignError as exc:
+            raise ConfigError(str(exc)) from None
     samples["group"] = _design_groups(samples, factors, covariates)
 
     contrasts = config.get("contrasts", {}) or {}
@@ -168,7 +196,16 @@ def check_config(
         _check_files(config, module.input_files(source, samples), is_pending)
     if check_chip:
         module.check_inputs(source, samples, is_pending=is_pending)
-    return resolve_settings(config, samples)
+    settings = resolve_settings(config, samples)
+    check_experiment(
+        settings,
+        checks=config.get("checks") or {},
+        is_pending=is_pending,
+        check_files=check_files and check_chip,
+        output_root=output_root,
+        log=log,
+    )
+    return settings
 
 
 def _check_level(config: Mapping[str, Any], comp: Mapping[str, Any], i: int) -> None:
@@ -214,7 +251,8 @@ def _check_unique(samples: pd.DataFrame) -> None:
             for name in dict.fromkeys(dup)
         )
         raise ConfigError(f"sample sheet: sample names must be unique: {detail}")
-    base = samples["file"].map(_base_name)
+    given = samples["file"][samples["file"] != ""]  # matrix sources need no files
+    base = given.map(_base_name)
     dup = base[base.duplicated(keep=False)]
     if not dup.empty:
         detail = "; ".join(

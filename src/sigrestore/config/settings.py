@@ -68,7 +68,7 @@ class Settings:
     @property
     def has_annotation(self) -> bool:
         """Whether gene-level results can be made (the source has gene annotation)."""
-        return bool(getattr(self.source_settings, "annotation", None))
+        return gene_level(self.source_settings)
 
     def comparison(self, name: str):
         """The :class:`~sigrestore.restoration.ComparisonSpec` named ``name``."""
@@ -80,12 +80,35 @@ class Settings:
         )
 
 
+def gene_level(settings: Any) -> bool:
+    """Whether a source's settings give gene-level results.
+
+    A source's ``Settings`` may say so itself (a ``gene_level`` attribute:
+    the count source, whose table is already at gene level, has none);
+    otherwise a truthy ``annotation`` (the file its gene annotation comes from).
+    """
+    level = getattr(settings, "gene_level", None)
+    if level is not None:
+        return bool(level)
+    return bool(getattr(settings, "annotation", None))
+
+
 def source_settings(config: Mapping[str, Any], samples: pd.DataFrame | None = None):
     """``(kind, settings)`` of the config's data source (``data.source``)."""
     from sigrestore.sources import source_module
 
-    kind = (config.get("data", {}) or {}).get("source", "affymetrix")
+    kind = source_kind(config)
     return kind, source_module(kind).settings_from_config(config, samples)
+
+
+def source_kind(config: Mapping[str, Any]) -> str:
+    """``data.source``; the shorthand ``data: {geo: GSE...}`` (an accession
+    string, no other source named) means ``geo``."""
+    data = config.get("data", {}) or {}
+    kind = data.get("source") or "affymetrix"
+    if kind == "affymetrix" and isinstance(data.get("geo"), str):
+        return "geo"
+    return kind
 
 
 def annotation_given(config: Mapping[str, Any]) -> bool:
@@ -94,7 +117,7 @@ def annotation_given(config: Mapping[str, Any]) -> bool:
     ``data.affymetrix.annotation`` or the legacy ``platform.annotation``.
     """
     _, settings = source_settings(config)
-    return bool(getattr(settings, "annotation", None))
+    return gene_level(settings)
 
 
 def de_settings(config: Mapping[str, Any]):
@@ -133,7 +156,7 @@ def resolve_settings(config: Mapping[str, Any], samples: pd.DataFrame) -> Settin
     """
     kind, source = source_settings(config, samples)
     seed = config.get("seed", DEFAULT_SEED)
-    has_annotation = bool(getattr(source, "annotation", None))
+    has_annotation = gene_level(source)
     return Settings(
         samples=samples,
         source=kind,
@@ -207,7 +230,8 @@ def comparison_dict(
     """One config entry as :meth:`ComparisonSpec.from_dict` takes it (nulls resolved)."""
     d = _drop_none(copy.deepcopy(dict(entry)))
     _nest_signature(d)
-    for section in ("bootstrap", "connectivity"):
+    # Every seeded section's null seed is the config's seed.
+    for section in ("bootstrap", "connectivity", "corrected"):
         d.setdefault(section, {}).setdefault("seed", seed)
     d["level"] = comparison_level(entry, has_annotation=has_annotation)
     return d

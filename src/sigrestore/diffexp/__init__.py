@@ -19,8 +19,12 @@ import importlib
 
 #: Exported name -> submodule that defines it.
 _EXPORTS = {
+    "DesignCheck": "checks",
+    "check_design": "checks",
+    "group_sizes": "checks",
     "contrast_groups": "contrasts",
     "make_contrasts": "contrasts",
+    "Covariate": "design",
     "Design": "design",
     "build_design": "design",
     "sanitize_name": "design",

@@ -3,8 +3,11 @@
 The model is limma's cell-means parameterization, ``~0 + group``, plus optional
 covariates: a categorical covariate is treatment-coded (first level, in sorted
 order, is the baseline, as R's ``model.matrix`` does), a numeric covariate
-enters as is.  Group names are made usable as identifiers in contrast
-expressions (see :func:`sanitize_name`).
+enters as is (one slope, as R's ``~0 + group + rin``).  A covariate column is
+numeric when every value parses as a finite number -- also when the sheet was
+read as text, as the workflow reads it -- unless it is declared a factor
+(``{"name": "batch", "type": "factor"}`` or ``"C(batch)"``).  Group names are
+made usable as identifiers in contrast expressions (see :func:`sanitize_name`).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import itertools
 import keyword
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,7 +23,7 @@ import pandas as pd
 
 from sigrestore.errors import ConfigError, DesignError
 
-__all__ = ["Design", "build_design", "sanitize_name"]
+__all__ = ["Covariate", "Design", "build_design", "covariate_spec", "design_table", "sanitize_name"]
 
 _NOT_IDENT = re.compile(r"[^0-9A-Za-z_]")
 _FORCED_FACTOR = re.compile(r"^C\((.+)\)$")
@@ -147,18 +150,79 @@ def _sanitize_all(raw_names: list[str], what: str) -> dict[str, str]:
     return mapping
 
 
-def _covariate_columns(samples: pd.DataFrame, spec: str) -> pd.DataFrame:
-    """Design columns of one covariate (treatment-coded factor or numeric)."""
-    forced = _FORCED_FACTOR.match(spec.strip())
-    name = forced.group(1).strip() if forced else spec.strip()
+@dataclass(frozen=True)
+class Covariate:
+    """One covariate of the design.
+
+    Attributes
+    ----------
+    name
+        The sample-sheet column.
+    type
+        ``"auto"`` (numeric when every value is a finite number, else a
+        factor), ``"numeric"`` (one slope; a value that is not a number is an
+        error) or ``"factor"`` (one coefficient per level but the first).
+    """
+
+    name: str
+    type: str = "auto"
+
+
+COVARIATE_TYPES = ("auto", "numeric", "factor")
+
+
+def covariate_spec(spec: str | Mapping[str, object] | Covariate) -> Covariate:
+    """A :class:`Covariate` from a config entry.
+
+    Accepted: a column name (``"rin"``, type auto), ``"C(batch)"`` (a factor),
+    or a mapping ``{"name": "rin", "type": "numeric" | "factor" | "auto"}``.
+    """
+    if isinstance(spec, Covariate):
+        return spec
+    if isinstance(spec, Mapping):
+        name = spec.get("name")
+        kind = spec.get("type", "auto") or "auto"
+        if not isinstance(name, str) or not name.strip():
+            raise ConfigError(f"covariate {dict(spec)!r}: 'name' must be a sample-sheet column")
+        if kind not in COVARIATE_TYPES:
+            raise ConfigError(
+                f"covariate {name!r}: type must be one of {list(COVARIATE_TYPES)}, got {kind!r}"
+            )
+        return Covariate(name.strip(), str(kind))
+    text = str(spec).strip()
+    forced = _FORCED_FACTOR.match(text)
+    if forced:
+        return Covariate(forced.group(1).strip(), "factor")
+    return Covariate(text, "auto")
+
+
+def numeric_values(values: pd.Series) -> np.ndarray | None:
+    """The column as floats when every value is a finite number, else None."""
+    if pd.api.types.is_bool_dtype(values):
+        return None
+    if pd.api.types.is_numeric_dtype(values):
+        out = values.to_numpy(dtype=float)
+    else:
+        out = pd.to_numeric(values.astype(str).str.strip(), errors="coerce").to_numpy(dtype=float)
+    return out if np.isfinite(out).all() else None
+
+
+def _covariate_columns(samples: pd.DataFrame, spec: str | Mapping | Covariate) -> pd.DataFrame:
+    """Design columns of one covariate (one slope, or a treatment-coded factor)."""
+    cov = covariate_spec(spec)
+    name = cov.name
     values = _check_column(samples, name, "covariate")
-    numeric = (
-        not forced
-        and pd.api.types.is_numeric_dtype(values)
-        and not pd.api.types.is_bool_dtype(values)
-    )
-    if numeric:
-        return pd.DataFrame({sanitize_name(name): values.to_numpy(dtype=float)})
+    numbers = None if cov.type == "factor" else numeric_values(values)
+    if cov.type == "numeric" and numbers is None:
+        text = values.astype(str).str.strip()
+        bad = pd.to_numeric(text, errors="coerce").isna() | text.eq("")
+        row = int(np.flatnonzero(bad.to_numpy())[0]) if bad.any() else 0
+        raise DesignError(
+            f"covariate {name!r} is declared numeric but row {row + 1} holds "
+            f"{text.iloc[row]!r}, not a finite number"
+        )
+    if numbers is not None:
+        return pd.DataFrame({sanitize_name(name): numbers})
     levels = _levels(values)
     if len(levels) < 2:
         raise DesignError(
@@ -178,7 +242,7 @@ def build_design(
     samples: pd.DataFrame,
     *,
     factors: list[str],
-    covariates: Sequence[str] = (),
+    covariates: Sequence[str | Mapping[str, object] | Covariate] = (),
     sample_column: str = "sample",
 ) -> Design:
     """Build a cell-means design (``~0 + group + covariates``) from a sample sheet.
@@ -192,9 +256,12 @@ def build_design(
         with ``_`` (``cell_line=resistant``, ``treatment=fulvestrant_rapamycin``
         -> ``resistant_fulvestrant_rapamycin``), then sanitized.
     covariates
-        Extra columns.  Numeric columns enter as is; other columns are
-        treatment-coded factors with the first sorted level as baseline.  Write
-        ``"C(batch)"`` to treat a numeric column (batch 1..5) as a factor.
+        Extra columns (see :func:`covariate_spec`).  A column whose values are
+        all finite numbers (numeric dtype, or text that parses as numbers)
+        enters as one slope; other columns are treatment-coded factors with the
+        first sorted level as baseline.  Write ``{"name": "batch", "type":
+        "factor"}`` or ``"C(batch)"`` to treat a numeric column (batch 1..5) as
+        a factor.
     sample_column
         Column holding the sample ids (the design's row index).
 
@@ -243,6 +310,42 @@ def build_design(
         groups=groups,
         group_names=group_names,
         factors=factors,
-        covariates=[str(c) for c in covariates],
+        covariates=[covariate_spec(c).name for c in covariates],
         empty_groups=empty,
     )
+
+
+def design_table(design: Design) -> pd.DataFrame:
+    """One row per group (arrays, samples) and per covariate (slope or factor).
+
+    Columns ``term``, ``kind`` (``group``, ``numeric covariate`` or ``factor
+    covariate``), ``arrays`` and ``samples`` (comma-separated; the covariate's
+    design columns for a covariate).
+    """
+    groups = design.groups
+    rows = []
+    for name in design.group_names:
+        members = groups.index[groups.to_numpy() == name].astype(str).tolist()
+        rows.append(
+            {"term": name, "kind": "group", "arrays": len(members), "samples": ", ".join(members)}
+        )
+    n_groups = len(design.group_names)
+    covariate_columns = design.coefficients[n_groups:]
+    for name in design.covariates:
+        slope = sanitize_name(name)
+        if slope in covariate_columns:
+            rows.append(
+                {"term": name, "kind": "numeric covariate", "arrays": len(groups), "samples": slope}
+            )
+        else:
+            prefix = sanitize_name(name)
+            columns = [c for c in covariate_columns if c.startswith(prefix)]
+            rows.append(
+                {
+                    "term": name,
+                    "kind": "factor covariate",
+                    "arrays": len(groups),
+                    "samples": ", ".join(columns),
+                }
+            )
+    return pd.DataFrame(rows, columns=["term", "kind", "arrays", "samples"])

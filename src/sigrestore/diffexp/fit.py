@@ -32,7 +32,7 @@ import pylimma
 
 from sigrestore.diffexp import _pylimma_fixes  # noqa: F401 - patches pylimma's trend fit
 from sigrestore.diffexp.contrasts import estimable, make_contrasts
-from sigrestore.diffexp.design import Design, build_design
+from sigrestore.diffexp.design import Covariate, Design, build_design
 from sigrestore.diffexp.dupcor import duplicate_correlation
 from sigrestore.diffexp.fast import (
     ebayes_fast,
@@ -40,6 +40,7 @@ from sigrestore.diffexp.fast import (
     lm_contrasts_fast,
     lm_contrasts_missing,
 )
+from sigrestore.diffexp.obsweights import check_observation_weights, lm_contrasts_obs_weights
 from sigrestore.errors import ConfigError, DesignError
 
 __all__ = ["DEFit", "bh_adjust", "differential_expression", "fit_contrasts"]
@@ -252,6 +253,9 @@ def fit_contrasts(
         degrees of freedom.  With ``array_weights`` too, the array weights are
         estimated with these as prior weights and the fit uses the product
         (``lmFit(weights = arrayWeights(x, design, weights = W) * w)``).
+        A genes x arrays matrix gives observation-level weights (limma-voom's
+        ``lmFit(v)``): every gene its own weighted least squares (see
+        :mod:`sigrestore.diffexp.obsweights`).
 
     Returns
     -------
@@ -287,6 +291,21 @@ def fit_contrasts(
             "degree of freedom: replicates are needed to estimate variances"
         )
 
+    if weights is not None and np.shape(weights) == y.shape and y.shape[0] > 1:
+        # observation-level weights (voom): one weight per gene and array
+        return _fit_observation_weights(
+            expr,
+            y,
+            x,
+            cm,
+            cmat,
+            weights,
+            trend=trend,
+            robust=robust,
+            block=block,
+            correlation=correlation,
+            array_weights=array_weights,
+        )
     given = None if weights is None else _array_weight_vector(weights, x.shape[0])
     weights = given
     if array_weights:
@@ -341,6 +360,57 @@ def fit_contrasts(
         robust=bool(robust),
         correlation=None if correlation is None else float(correlation),
         weights=weights,
+        _cfit=cfit,
+        _eb=eb,
+    )
+
+
+def _fit_observation_weights(
+    expr, y, x, cm, cmat, weights, *, trend, robust, block, correlation, array_weights
+) -> DEFit:
+    """:func:`fit_contrasts` with a genes x arrays weight matrix (limma-voom).
+
+    Without a block: the vectorized gene-wise weighted fit of
+    :mod:`sigrestore.diffexp.obsweights`; with a block: pylimma's GLS with the
+    weight matrix, the correlation from :func:`duplicate_correlation` with the
+    same weights.  ``array_weights``: limma's ``arrayWeights`` with the matrix
+    as prior weights, then their product (voomWithQualityWeights' last step).
+    eBayes is pylimma's (``legacy=True``), as genes have their own standard
+    errors.
+    """
+    if np.isnan(y).any():
+        raise DesignError("observation weights need a complete expression matrix")
+    w = check_observation_weights(weights, y.shape)
+    aw = None
+    if array_weights:
+        aw = np.asarray(pylimma.array_weights(y, x, weights=w), dtype=float)
+        w = w * aw[None, :]
+    if block is not None:
+        block = np.asarray(block)
+        if block.shape != (x.shape[0],):
+            raise DesignError(f"block has {block.size} labels for {x.shape[0]} arrays")
+        if correlation is None:
+            correlation, _ = duplicate_correlation(y, x, block, weights=w)
+        if not -1 < correlation < 1:
+            raise DesignError(f"intra-block correlation {correlation!r} is not in (-1, 1)")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            fit = pylimma.lm_fit(y, x, weights=w, block=block, correlation=float(correlation))
+            cfit = pylimma.contrasts_fit(fit, cmat)
+    else:
+        if correlation is not None:
+            raise DesignError("an intra-block correlation was given without a block")
+        cfit = lm_contrasts_obs_weights(y, x, cmat, w)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        eb = pylimma.e_bayes(cfit, trend=trend, robust=robust, legacy=True)
+    return DEFit(
+        features=expr.index,
+        contrast_names=[str(c) for c in cm.columns],
+        trend=bool(trend),
+        robust=bool(robust),
+        correlation=None if correlation is None else float(correlation),
+        weights=aw,
         _cfit=cfit,
         _eb=eb,
     )
@@ -411,13 +481,13 @@ def differential_expression(
     *,
     factors: list[str],
     contrasts: Mapping[str, str],
-    covariates: Sequence[str] = (),
+    covariates: Sequence[str | Mapping[str, object] | Covariate] = (),
     block: str | None = None,
     trend: bool = False,
     robust: bool = False,
     treat_lfc: float = 0.0,
     array_weights: bool = False,
-    weights: Sequence[float] | np.ndarray | pd.Series | None = None,
+    weights: Sequence[float] | np.ndarray | pd.Series | pd.DataFrame | None = None,
     sample_column: str = "sample",
 ) -> dict[str, pd.DataFrame]:
     """One limma results table per contrast, from an expression matrix and sample sheet.
@@ -449,7 +519,8 @@ def differential_expression(
         Given precision weight of every array (see :func:`fit_contrasts`), in
         the order of ``expr``'s columns, or a Series indexed by them.  The
         restoration bootstrap passes an array drawn ``m`` times once, with
-        weight ``m``.
+        weight ``m``.  A genes x arrays matrix or DataFrame (indexed like
+        ``expr``) gives observation-level weights (limma-voom).
 
     Returns
     -------
@@ -468,7 +539,12 @@ def differential_expression(
         if block not in sheet.columns:
             raise ConfigError(f"sample sheet has no column {block!r} (named as the block)")
         block_values = sheet[block].astype(str).to_numpy()
-    if isinstance(weights, pd.Series):
+    if isinstance(weights, pd.DataFrame):
+        # observation weights (voom), aligned to the expression by labels
+        if not (weights.index.equals(expr.index) and set(expr.columns) <= set(weights.columns)):
+            raise DesignError("a weights DataFrame must have the expression's rows and columns")
+        weights = weights.loc[:, expr.columns].to_numpy(dtype=float)
+    elif isinstance(weights, pd.Series):
         if not (weights.index.is_unique and expr.columns.is_unique) or not set(expr.columns) <= set(
             weights.index
         ):

@@ -12,6 +12,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
+
+from sigrestore.diffexp.design import Covariate, Design, build_design, covariate_spec
 from sigrestore.diffexp.filtering import ExpressionFilter
 
 __all__ = ["DESettings", "DesignSpec", "LimmaOptions"]
@@ -28,15 +31,38 @@ class DesignSpec:
     ----------
     factors : tuple of str
         Sample-sheet columns whose level combinations are the groups.
-    covariates : tuple of str
-        Columns added to the model as covariates.
+    covariates : tuple of Covariate
+        Columns added to the model as covariates.  Given as column names
+        (``"rin"``, ``"C(batch)"``), config mappings (``{"name": "rin",
+        "type": "numeric"}``) or :class:`~sigrestore.diffexp.Covariate`
+        objects; stored as Covariate objects (see
+        :func:`~sigrestore.diffexp.design.covariate_spec`), so a numeric
+        column enters every fit as one slope and ``type: factor`` is kept.
     block : str or None
         Column used as a blocking factor (duplicateCorrelation), or None.
     """
 
     factors: tuple[str, ...]
-    covariates: tuple[str, ...] = ()
+    covariates: tuple[Covariate, ...] = ()
     block: str | None = None
+
+    def __post_init__(self) -> None:
+        # Normalised once so the spec is hashable, compares equal however the
+        # config spelled a covariate, and its repr (the rules' fingerprint)
+        # shows how each covariate enters.
+        object.__setattr__(self, "factors", tuple(str(f) for f in self.factors))
+        object.__setattr__(
+            self, "covariates", tuple(covariate_spec(c) for c in self.covariates or ())
+        )
+
+    def build(self, samples: pd.DataFrame, *, sample_column: str = "sample") -> Design:
+        """The design matrix of ``samples`` (the model every fit uses; no block)."""
+        return build_design(
+            samples,
+            factors=list(self.factors),
+            covariates=list(self.covariates),
+            sample_column=sample_column,
+        )
 
     def keywords(self) -> dict[str, Any]:
         """As :func:`~sigrestore.diffexp.differential_expression` takes them."""
@@ -105,7 +131,7 @@ class DESettings:
         cls,
         *,
         factors: Sequence[str],
-        covariates: Sequence[str] = (),
+        covariates: Sequence[str | Mapping[str, Any] | Covariate] = (),
         block: str | None = None,
         trend: bool = False,
         robust: bool = False,

@@ -74,21 +74,30 @@ def _flags(result, column: str) -> pd.Series | None:
     return qc[column] if qc is not None and column in qc.columns else None
 
 
-def intensity_boxplots(result, *, stage: str = "raw") -> Figure:
-    """Boxplots of log2 PM intensities per array, ``stage`` ``"raw"`` or ``"normalized"``."""
+def intensity_boxplots(
+    result, *, stage: str = "raw", values: str = "PM intensities", unit: str = "log2 intensity"
+) -> Figure:
+    """Boxplots of log2 PM intensities per array, ``stage`` ``"raw"`` or ``"normalized"``.
+
+    ``values`` and ``unit`` name what is drawn (a matrix source's values,
+    e.g. ``"voom log2-CPM"``) in the title and the axis label.
+    """
     if stage not in ("raw", "normalized"):
         raise SigrestoreError(f"intensity_boxplots: stage must be raw or normalized, not {stage!r}")
     stats = result.raw_stats if stage == "raw" else result.normalized_stats
     return _bxp(
         stats,
-        title=f"{stage.capitalize()} PM intensities",
-        ylabel="log2 intensity",
+        title=f"{stage.capitalize()} {values}",
+        ylabel=unit,
         flagged=_flags(result, "outlier"),
     )
 
 
-def intensity_densities(result, *, stage: str = "raw") -> Figure:
-    """Density curves of log2 PM intensities, one line per array."""
+def intensity_densities(
+    result, *, stage: str = "raw", values: str = "PM intensity", unit: str = "log2 intensity"
+) -> Figure:
+    """Density curves of log2 PM intensities, one line per array (``values``,
+    ``unit``: as :func:`intensity_boxplots`)."""
     if stage not in ("raw", "normalized"):
         raise SigrestoreError(
             f"intensity_densities: stage must be raw or normalized, not {stage!r}"
@@ -105,9 +114,9 @@ def intensity_densities(result, *, stage: str = "raw") -> Figure:
     for color, name in zip(colors, dens.columns, strict=True):
         ax.plot(grid, dens[name].to_numpy(), color=color, lw=1, label=str(name))
     ax.set_xlim(lo, hi)
-    ax.set_xlabel("log2 intensity")
+    ax.set_xlabel(unit)
     ax.set_ylabel("density")
-    ax.set_title(f"{stage.capitalize()} PM intensity densities")
+    ax.set_title(f"{stage.capitalize()} {values} densities")
     if dens.shape[1] <= 20:
         ax.legend(fontsize=7, ncols=2, frameon=False)
     return fig

@@ -2,8 +2,9 @@
 
 Every function takes a :class:`~sigrestore.restoration.RestorationResult`
 (plus the expression matrix and sample sheet for the heatmap) and returns a
-matplotlib Figure; :func:`save_restoration_figures` writes them all as PNG and
-SVG through :func:`sigrestore.atomic.write_figure`.
+matplotlib Figure; :func:`restoration_figures` names them and
+:func:`save_restoration_figures` writes them all as PNG and SVG through
+:func:`sigrestore.plotting.save.save_figure`.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from sigrestore.plotting.save import save_figure
 STATUS_COLORS = {"restored": "#1b9e77", "reversed": "#d95f02", "not_restored": "#b3b3b3"}
 STATUS_LABELS = {"restored": "restored", "reversed": "reversed", "not_restored": "not restored"}
 UP_COLOR, DOWN_COLOR = "#c0392b", "#2c6fbb"
+CORRECTED_COLOR = "#00441b"
 
 
 def _first(summary: pd.DataFrame, key: str) -> float:
@@ -90,7 +92,8 @@ def status_bars(result) -> Figure:
 
     The restored segment carries its Wilson interval (black) and, when the
     bootstrap ran, its bootstrap interval (purple), and is labelled with the
-    fraction.
+    fraction.  Beside every bar, a diamond marks the power-corrected fraction
+    with its feature-bootstrap interval (dark green) and is labelled with it.
     """
     summary, feats = result.summary, result.features
     parts = [
@@ -100,7 +103,7 @@ def status_bars(result) -> Figure:
     ]
     if "resistance_status" in feats:
         parts.append(("lost", feats["resistance_status"].to_numpy() == "lost", "lost"))
-    fig = Figure(figsize=(1.4 * len(parts) + 2.5, 4.5), layout="constrained")
+    fig = Figure(figsize=(1.6 * len(parts) + 2.8, 4.5), layout="constrained")
     ax = fig.add_subplot()
     status = feats["status"].to_numpy()
     ticks = []
@@ -114,9 +117,32 @@ def status_bars(result) -> Figure:
         if key == "lost":
             frac, ci = "lost_restored_fraction", ("lost_ci_low", "lost_ci_high")
             boot = ("lost_bootstrap_low", "lost_bootstrap_high")
+            corr = ("lost_restored_fraction_corrected", "lost_corrected_low", "lost_corrected_high")
         else:
             frac, ci = f"restored_fraction{key}", (f"ci_low{key}", f"ci_high{key}")
             boot = (f"bootstrap_low{key}", f"bootstrap_high{key}")
+            corr = (
+                f"restored_fraction_corrected{key}",
+                f"corrected_low{key}",
+                f"corrected_high{key}",
+            )
+        c, clo, chi = (_first(summary, k) for k in corr)
+        if np.isfinite(c):
+            err = None
+            if np.isfinite(clo) and np.isfinite(chi):
+                err = [[max(c - clo, 0.0)], [max(chi - c, 0.0)]]
+            ax.errorbar(
+                i + 0.48, c, yerr=err, color=CORRECTED_COLOR, marker="D", ms=5, capsize=3, lw=1.2
+            )
+            ax.text(
+                i + 0.48,
+                1.07,
+                _pct(c),
+                ha="center",
+                va="bottom",
+                fontsize=7,
+                color=CORRECTED_COLOR,
+            )
         f = _first(summary, frac)
         if np.isfinite(f):
             lo, hi = _first(summary, ci[0]), _first(summary, ci[1])
@@ -141,13 +167,22 @@ def status_bars(result) -> Figure:
             ax.text(i, 1.02, _pct(f), ha="center", va="bottom", fontsize=8)
         ticks.append(f"{label}\nn = {n}")
     ax.set_xticks(range(len(parts)), ticks)
-    ax.set_ylim(0, 1.1)
+    ax.set_xlim(-0.6, len(parts) - 0.3)
+    ax.set_ylim(0, 1.14)
     ax.set_ylabel("share of signature features")
     conf = _first(summary, "confidence")
     handles = [Patch(color=c, label=STATUS_LABELS[s]) for s, c in STATUS_COLORS.items()]
     handles += [
         mpl.lines.Line2D([], [], color="black", label=f"Wilson {conf:.0%} interval"),
         mpl.lines.Line2D([], [], color="#7b3294", label=f"bootstrap {conf:.0%} interval"),
+        mpl.lines.Line2D(
+            [],
+            [],
+            color=CORRECTED_COLOR,
+            marker="D",
+            ms=5,
+            label=f"power-corrected fraction\n({conf:.0%} feature-bootstrap interval)",
+        ),
     ]
     ax.legend(handles=handles, fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
     ax.set_title(f"{result.spec.name}: restoration status", fontsize=10)
@@ -189,8 +224,16 @@ def signature_heatmap(
     if absent:
         raise DesignError(f"expression matrix lacks array(s) of the sample sheet: {absent[:5]}")
     data = expr.loc[ids, names].to_numpy(dtype=float)
-    sd = data.std(axis=1, ddof=1, keepdims=True) if data.shape[1] > 1 else np.ones((len(ids), 1))
-    z = (data - data.mean(axis=1, keepdims=True)) / np.where(sd > 0, sd, 1.0)
+    sd = (
+        np.nanstd(data, axis=1, ddof=1, keepdims=True)
+        if data.shape[1] > 1
+        else np.ones((len(ids), 1))
+    )
+    sd = np.where(np.isfinite(sd) & (sd > 0), sd, 1.0)
+    z = (data - np.nanmean(data, axis=1, keepdims=True)) / sd
+    # Missing values (GEO matrices have them) are drawn at the row mean: the
+    # clustering needs finite distances.
+    z = np.where(np.isfinite(z), z, 0.0)
     frame = pd.DataFrame(z, index=ids, columns=names)
     if groups is None:
         groups = result.groups
@@ -371,6 +414,143 @@ def overlap_diagram(result) -> Figure:
     return fig
 
 
+# --------------------------------------------------------------------------- sensitivity
+
+
+def sensitivity_heatmaps(table: pd.DataFrame, *, name: str = "") -> Figure:
+    """Small multiples of the threshold-sensitivity table.
+
+    Panels (rows: signature lfc, columns: signature fdr): |S|, the corrected
+    fraction, then the count fraction at every restoration-call fdr.  Each
+    cell is annotated with its value; the configured thresholds are framed.
+    """
+    sig_fdr = sorted(table["signature_fdr"].unique())
+    sig_lfc = sorted(table["signature_lfc"].unique())
+    res_fdr = sorted(table["restoration_fdr"].unique())
+    first = table[table["restoration_fdr"] == res_fdr[0]]
+    panels = [
+        ("|S|", first, "signature_size", "Greys"),
+        ("corrected fraction", first, "restored_fraction_corrected", "Greens"),
+    ]
+    panels += [
+        (
+            f"count fraction\ncalls at FDR {f:g}",
+            table[table["restoration_fdr"] == f],
+            "restored_fraction",
+            "Purples",
+        )
+        for f in res_fdr
+    ]
+    configured = table[table["configured"].astype(bool)]
+    fig = Figure(figsize=(2.3 * len(panels) + 0.5, 3.2), layout="constrained")
+    axes = fig.subplots(1, len(panels), sharey=True)
+    for ax, (title, part, column, cmap) in zip(np.atleast_1d(axes), panels, strict=True):
+        grid = part.pivot_table(
+            index="signature_lfc", columns="signature_fdr", values=column, dropna=False
+        ).reindex(index=sig_lfc, columns=sig_fdr)
+        values = grid.to_numpy(dtype=float)
+        fraction = column != "signature_size"
+        vmax = (
+            1.0
+            if fraction
+            else max(float(np.nanmax(values)) if np.isfinite(values).any() else 1.0, 1.0)
+        )
+        ax.imshow(values, cmap=cmap, vmin=0.0, vmax=vmax, aspect="auto", origin="lower")
+        for (r, c), v in np.ndenumerate(values):
+            text = "NA" if not np.isfinite(v) else (f"{100 * v:.0f}" if fraction else f"{v:.0f}")
+            dark = np.isfinite(v) and v > 0.6 * vmax
+            ax.text(
+                c, r, text, ha="center", va="center", fontsize=7, color="white" if dark else "black"
+            )
+        for row in configured.itertuples(index=False):
+            if (
+                column == "restored_fraction"
+                and row.restoration_fdr != part["restoration_fdr"].iloc[0]
+            ):
+                continue
+            r, c = sig_lfc.index(row.signature_lfc), sig_fdr.index(row.signature_fdr)
+            ax.add_patch(
+                mpl.patches.Rectangle(
+                    (c - 0.5, r - 0.5), 1, 1, fill=False, lw=1.6, edgecolor="#e7298a"
+                )
+            )
+        ax.set_xticks(range(len(sig_fdr)), [f"{v:g}" for v in sig_fdr], fontsize=7)
+        ax.set_yticks(range(len(sig_lfc)), [f"{v:g}" for v in sig_lfc], fontsize=7)
+        ax.set_xlabel("signature FDR", fontsize=8)
+        ax.set_title(title, fontsize=8)
+    np.atleast_1d(axes)[0].set_ylabel("signature |logFC| >=", fontsize=8)
+    fig.suptitle(
+        f"{name}: threshold sensitivity (fractions in %; configured thresholds framed)",
+        fontsize=9,
+    )
+    return fig
+
+
+# --------------------------------------------------------------------------- headline
+
+
+def headline_figure(result) -> Figure:
+    """The comparison's one-sentence result above count and corrected fraction bars.
+
+    The sentence is :func:`sigrestore.restoration.headline.headline_sentence`;
+    the bars show the count fraction with its Wilson interval and the
+    corrected fraction with its feature-bootstrap interval, and the slope.
+    """
+    import textwrap
+
+    from sigrestore.restoration.headline import headline_sentence
+
+    row = result.summary.iloc[0]
+    fig = Figure(figsize=(7.5, 3.4), layout="constrained")
+    fig.suptitle("\n".join(textwrap.wrap(headline_sentence(row), 95)), fontsize=9)
+    ax = fig.add_subplot()
+    conf = float(row["confidence"])
+    bars = [
+        (
+            "power-corrected",
+            "restored_fraction_corrected",
+            "corrected_low",
+            "corrected_high",
+            CORRECTED_COLOR,
+        ),
+        (
+            f"called at FDR {float(row['restoration_fdr']):g}",
+            "restored_fraction",
+            "ci_low",
+            "ci_high",
+            STATUS_COLORS["restored"],
+        ),
+        ("effect-size share (slope)", "slope", None, None, "#7b3294"),
+    ]
+    for i, (_, key, lo_key, hi_key, color) in enumerate(bars):
+        v = float(row[key])
+        if not np.isfinite(v):
+            ax.text(0.02, i, "NA", va="center", fontsize=8)
+            continue
+        err = None
+        if lo_key is not None and np.isfinite(row[lo_key]) and np.isfinite(row[hi_key]):
+            err = [[max(v - float(row[lo_key]), 0.0)], [max(float(row[hi_key]) - v, 0.0)]]
+        ax.barh(i, v, color=color, height=0.6)
+        if err is not None:
+            ax.errorbar(v, i, xerr=err, color="black", capsize=4, lw=1)
+        ax.text(
+            min(v, 1.0) + 0.02,
+            i + 0.3,
+            f"{100 * v:.0f}%" if key != "slope" else f"{v:.2f}",
+            va="center",
+            fontsize=8,
+        )
+    ax.set_yticks(range(len(bars)), [b[0] for b in bars], fontsize=8)
+    ax.set_xlim(0, 1.15)
+    ax.invert_yaxis()
+    ax.set_xlabel(
+        f"share of the {int(row['signature_size'])}-feature signature (bars: {conf:.0%} intervals)",
+        fontsize=8,
+    )
+    ax.set_title(result.spec.name, fontsize=9)
+    return fig
+
+
 # --------------------------------------------------------------------------- all
 
 
@@ -383,11 +563,13 @@ def restoration_figures(
 ) -> dict[str, Callable[[], Figure]]:
     """Makers of every figure of a comparison, by name, each called when needed.
 
-    Figures: ``scatter``, ``status``, ``heatmap`` (only with ``expr`` and
-    ``samples``), ``enrichment``, ``overlap``.  Callables rather than figures,
-    so a caller saving them holds one figure at a time.
+    Figures: ``headline``, ``scatter``, ``status``, ``heatmap`` (only with
+    ``expr`` and ``samples``), ``enrichment``, ``overlap`` and ``sensitivity``
+    (when the result has its threshold-sensitivity table).  Callables rather
+    than figures, so a caller saving them holds one figure at a time.
     """
     makers: dict[str, Callable[[], Figure]] = {
+        "headline": lambda: headline_figure(result),
         "scatter": lambda: logfc_scatter(result),
         "status": lambda: status_bars(result),
     }
@@ -395,6 +577,9 @@ def restoration_figures(
         makers["heatmap"] = lambda: signature_heatmap(result, expr, samples, groups=groups)
     makers["enrichment"] = lambda: enrichment_plot(result)
     makers["overlap"] = lambda: overlap_diagram(result)
+    sensitivity = getattr(result, "sensitivity", None)
+    if sensitivity is not None and len(sensitivity):
+        makers["sensitivity"] = lambda: sensitivity_heatmaps(sensitivity, name=result.spec.name)
     return makers
 
 

@@ -25,6 +25,9 @@ from sigrestore.restoration.calls import (
     status_fractions,
 )
 from sigrestore.restoration.connectivity import connectivity_score
+from sigrestore.restoration.corrected import corrected_columns
+from sigrestore.restoration.headline import headline_table
+from sigrestore.restoration.sensitivity import SENSITIVITY_COLUMNS, threshold_sensitivity
 from sigrestore.restoration.spec import ComparisonSpec
 from sigrestore.restoration.statistics import (
     hypergeometric_test,
@@ -47,6 +50,9 @@ SUMMARY_COLUMNS = (
     "ci_high",
     "bootstrap_low",
     "bootstrap_high",
+    "restored_fraction_corrected",
+    "corrected_low",
+    "corrected_high",
     "hypergeom_p",
     "slope",
     "spearman",
@@ -79,6 +85,9 @@ class RestorationResult:
         Per-resample fractions (None when the bootstrap was not run).
     groups : Series or None
         sample -> group used to resample (and to annotate the heatmap).
+    sensitivity : DataFrame or None
+        The threshold-sensitivity table
+        (:func:`~sigrestore.restoration.sensitivity.threshold_sensitivity`).
     """
 
     spec: ComparisonSpec
@@ -88,6 +97,32 @@ class RestorationResult:
     connectivity: dict = field(repr=False)
     bootstrap: pd.DataFrame | None = field(default=None, repr=False)
     groups: pd.Series | None = field(default=None, repr=False)
+    sensitivity: pd.DataFrame | None = field(default=None, repr=False)
+
+
+#: A signature covering more than this share of the universe is refused.
+MAX_SIGNATURE_SHARE = 0.5
+
+
+def check_signature_size(spec: ComparisonSpec, size: int, universe: int) -> None:
+    """Raise DesignError when the signature covers more than half of the universe.
+
+    A drug signature is a minority of the features.  One that covers most of
+    them comes from a reference contrast that does not compare groups (a
+    ``+`` typed for ``-``, one group alone: every expressed feature differs
+    from 0) or from thresholds that select everything, and any restored
+    fraction computed from it is meaningless.
+    """
+    if universe <= 0 or size <= MAX_SIGNATURE_SHARE * universe:
+        return
+    raise DesignError(
+        f"comparison {spec.name!r}: the signature of contrast {spec.reference!r} has {size} of"
+        f" the {universe} features ({size / universe:.0%}), more than half. A signature that"
+        " large usually means the reference contrast does not compare two groups (a '+' typed"
+        " for '-', or one group alone) or the thresholds select everything (fdr"
+        f" {spec.signature.fdr}, lfc {spec.signature.lfc}); check contrasts."
+        f"{spec.reference} in the config"
+    )
 
 
 def analyze_comparison(
@@ -149,6 +184,7 @@ def analyze_comparison(
     hit = universe_mask & (calls["restoration"].to_numpy() == ref_sign) & (ref_sign != 0)
     universe = int(universe_mask.sum())
     universe_hits = int(hit.sum())
+    check_signature_size(spec, counts["signature_size"], universe)
 
     conn = connectivity_score(
         res["t"],
@@ -189,6 +225,15 @@ def analyze_comparison(
     row["ci_low"], row["ci_high"], row["bootstrap_low"], row["bootstrap_high"] = intervals(
         counts["restored"], counts["signature_size"], "restored_fraction"
     )
+    corrected = corrected_columns(
+        ref,
+        res,
+        classified,
+        spec,
+        modulator_calls=calls.get("modulator"),
+    )
+    for key in ("restored_fraction_corrected", "corrected_low", "corrected_high"):
+        row[key] = corrected.pop(key)
     row["hypergeom_p"] = hypergeometric_test(
         counts["restored"], counts["signature_size"], universe_hits, universe
     )
@@ -255,6 +300,9 @@ def analyze_comparison(
             "restored_beyond_modulator_fraction",
         )
 
+    # The other corrected fractions and their details.
+    row |= corrected
+
     # Test and score details, then provenance.
     row |= {
         "universe": universe,
@@ -291,6 +339,9 @@ def analyze_comparison(
         "bootstrap_duplicates": spec.bootstrap.duplicates,
         "connectivity_permutations": spec.connectivity.permutations,
         "connectivity_seed": spec.connectivity.seed,
+        "corrected_pi0_method": spec.corrected.pi0_method,
+        "corrected_resamples": spec.corrected.resamples,
+        "corrected_seed": spec.corrected.seed,
     }
     summary = pd.DataFrame([row], index=pd.Index([spec.name], name="comparison"))
 
@@ -303,6 +354,7 @@ def analyze_comparison(
         connectivity=conn,
         bootstrap=boot,
         groups=groups,
+        sensitivity=threshold_sensitivity(ref, res, spec),
     )
 
 
@@ -334,16 +386,18 @@ def _feature_table(
     return out
 
 
-def _write_table(frame: pd.DataFrame, path: Path) -> None:
-    write_tsv(frame, path, na_rep="NA")
+#: Tables of a result whose rows are positional (written without an index column).
+UNINDEXED_TABLES = frozenset({"threshold_sensitivity", "headline"})
 
 
 def result_tables(result: RestorationResult) -> dict[str, pd.DataFrame]:
-    """The tables of a result by output name: ``summary``, ``features``, ``bootstrap``.
+    """The tables of a result by output name.
 
-    Without a bootstrap (``bootstrap.n`` 0) ``bootstrap`` is an empty table
-    with its header, so a table from an earlier run with resamples never
-    survives next to a summary that has none.
+    ``summary``, ``features``, ``bootstrap``, ``threshold_sensitivity`` and
+    ``headline``.  Without a bootstrap (``bootstrap.n`` 0) ``bootstrap`` is an
+    empty table with its header, so a table from an earlier run with
+    resamples never survives next to a summary that has none; likewise
+    ``threshold_sensitivity`` when the result has no sensitivity table.
     """
     bootstrap = result.bootstrap
     if bootstrap is None:
@@ -351,20 +405,39 @@ def result_tables(result: RestorationResult) -> dict[str, pd.DataFrame]:
             {"restored_fraction": pd.Series(dtype=float)},
             index=pd.Index([], dtype=int, name="resample"),
         )
-    return {"summary": result.summary, "features": result.features, "bootstrap": bootstrap}
+    sensitivity = result.sensitivity
+    if sensitivity is None:
+        sensitivity = pd.DataFrame(columns=list(SENSITIVITY_COLUMNS))
+    return {
+        "summary": result.summary,
+        "features": result.features,
+        "bootstrap": bootstrap,
+        "threshold_sensitivity": sensitivity,
+        "headline": headline_table(result.summary),
+    }
+
+
+def write_result_table(name: str, table: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    """Write one table of :func:`result_tables` atomically.
+
+    Floats with 10 significant digits and NaN as ``NA``, so the same inputs and
+    seeds give byte-identical files; the positional tables
+    (:data:`UNINDEXED_TABLES`) without their index.
+    """
+    write_tsv(table, path, index=name not in UNINDEXED_TABLES, na_rep="NA")
 
 
 def write_result(result: RestorationResult, outdir: str | os.PathLike[str]) -> list[Path]:
-    """Write ``summary.tsv``, ``features.tsv`` and ``bootstrap.tsv`` atomically.
+    """Write every table of :func:`result_tables` into ``outdir`` as ``<name>.tsv``.
 
-    Floats are written with 10 significant digits and NaN as ``NA``, so the same
-    inputs and seeds give byte-identical files (see :func:`result_tables`).
-    Returns the paths written.
+    ``summary.tsv``, ``features.tsv``, ``bootstrap.tsv``,
+    ``threshold_sensitivity.tsv`` and ``headline.tsv``, atomically
+    (:func:`write_result_table`).  Returns the paths written.
     """
     outdir = Path(outdir)
     paths = []
     for name, table in result_tables(result).items():
         path = outdir / f"{name}.tsv"
-        _write_table(table, path)
+        write_result_table(name, table, path)
         paths.append(path)
     return paths

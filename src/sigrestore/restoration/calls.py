@@ -105,6 +105,12 @@ def signature_calls(
         abs_t = np.abs(table["t"].to_numpy(dtype=float))
         ids = table.index.astype(str).to_numpy()
         valid = np.flatnonzero(~np.isnan(p))
+        if top_n > len(table):
+            # (More than the features *with* a p-value is fine: a resample may lose some.)
+            raise ConfigError(
+                f"signature method 'top': top_n {top_n} is more than the {len(table)} features;"
+                " the signature would silently be all of them"
+            )
         # lexsort sorts by the last key first: p ascending, then |t| descending, then id.
         order = valid[np.lexsort((ids[valid], -abs_t[valid], p[valid]))]
         called = np.zeros(len(table), dtype=bool)

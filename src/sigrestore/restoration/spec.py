@@ -15,6 +15,11 @@ canonical layout is::
       modulator: {fdr: 0.05, lfc: 0.0}
     bootstrap: {n: 200, seed: 1, confidence: 0.95, duplicates: weights}
     connectivity: {permutations: 200, seed: 1}
+    corrected: {pi0_method: lfdr, resamples: 1000, seed: 1, min_features: 20}
+    sensitivity:                         # the threshold-sensitivity grid
+      signature_fdr: [0.01, 0.05, 0.1, 0.25]
+      signature_lfc: [0, 0.5, 1, 1.5]
+      restoration_fdr: [0.01, 0.05, 0.1, 0.25]
     level: gene                          # optional: "gene" or "probeset" (default)
 
 ``level`` says what the features of the tables are: genes (tables of the
@@ -106,6 +111,42 @@ class ConnectivitySettings:
     seed: int = DEFAULT_SEED
 
 
+#: How Storey's pi0 chooses its lambda (qvalue::pi0est's pi0.method).
+PI0_METHODS = ("lfdr", "smoother", "bootstrap")
+
+
+@dataclass(frozen=True)
+class CorrectedSettings:
+    """The power-corrected restored fraction (:mod:`sigrestore.restoration.corrected`).
+
+    Attributes
+    ----------
+    pi0_method : str
+        "lfdr" (limma's propTrueNull, the default), "smoother" or "bootstrap"
+        (qvalue's pi0est lambda choices).
+    resamples : int
+        Feature-bootstrap resamples of the interval (0: no interval).
+    seed : int
+        Seed of the feature bootstrap.
+    min_features : int
+        Fewer features with a restoration p-value: the fraction is NA.
+    """
+
+    pi0_method: str = "lfdr"
+    resamples: int = 1000
+    seed: int = DEFAULT_SEED
+    min_features: int = 20
+
+
+@dataclass(frozen=True)
+class SensitivityGrid:
+    """Thresholds of the threshold-sensitivity table (every combination is computed)."""
+
+    signature_fdr: tuple[float, ...] = (0.01, 0.05, 0.1, 0.25)
+    signature_lfc: tuple[float, ...] = (0.0, 0.5, 1.0, 1.5)
+    restoration_fdr: tuple[float, ...] = (0.01, 0.05, 0.1, 0.25)
+
+
 @dataclass(frozen=True)
 class ComparisonSpec:
     """One restoration comparison (see the module docstring for the config layout)."""
@@ -122,6 +163,8 @@ class ComparisonSpec:
     bootstrap: BootstrapSettings = field(default_factory=BootstrapSettings)
     connectivity: ConnectivitySettings = field(default_factory=ConnectivitySettings)
     level: str = "probeset"
+    corrected: CorrectedSettings = field(default_factory=CorrectedSettings)
+    sensitivity: SensitivityGrid = field(default_factory=SensitivityGrid)
 
     @property
     def contrasts(self) -> tuple[str, ...]:
@@ -150,6 +193,8 @@ class ComparisonSpec:
             "method",
             "top_n",
             "level",
+            "corrected",
+            "sensitivity",
         }
         _no_unknown(d, allowed, where, prefix="")
         name = _text(d, "name", where, required=True)
@@ -234,6 +279,9 @@ class ComparisonSpec:
         if level not in LEVELS:
             raise ConfigError(f"{where}: key 'level' must be one of {list(LEVELS)}, got {level!r}")
 
+        corrected = _corrected(d, where)
+        sensitivity = _sensitivity(d, where)
+
         return cls(
             name=name,
             reference=reference,
@@ -247,7 +295,60 @@ class ComparisonSpec:
             bootstrap=bootstrap,
             connectivity=connectivity,
             level=level,
+            corrected=corrected,
+            sensitivity=sensitivity,
         )
+
+
+def _corrected(d: Mapping[str, Any], where: str) -> CorrectedSettings:
+    section = _section(d, "corrected", where)
+    _no_unknown(
+        section, {"pi0_method", "resamples", "seed", "min_features"}, where, prefix="corrected."
+    )
+    default = CorrectedSettings()
+    method = section.get("pi0_method", default.pi0_method)
+    if method not in PI0_METHODS:
+        raise ConfigError(
+            f"{where}: key 'corrected.pi0_method' must be one of {list(PI0_METHODS)},"
+            f" got {method!r}"
+        )
+    resamples = section.get("resamples", default.resamples)
+    if not _is_int(resamples) or resamples < 0:
+        raise ConfigError(
+            f"{where}: key 'corrected.resamples' must be an integer >= 0, got {resamples!r}"
+        )
+    min_features = section.get("min_features", default.min_features)
+    if not _is_int(min_features) or min_features < 1:
+        raise ConfigError(
+            f"{where}: key 'corrected.min_features' must be an integer >= 1, got {min_features!r}"
+        )
+    return CorrectedSettings(
+        pi0_method=method,
+        resamples=int(resamples),
+        seed=_seed(section, "seed", where, "corrected.", default.seed),
+        min_features=int(min_features),
+    )
+
+
+def _sensitivity(d: Mapping[str, Any], where: str) -> SensitivityGrid:
+    section = _section(d, "sensitivity", where)
+    keys = ("signature_fdr", "signature_lfc", "restoration_fdr")
+    _no_unknown(section, set(keys), where, prefix="sensitivity.")
+    default = SensitivityGrid()
+    values = {}
+    for key in keys:
+        raw = section.get(key, getattr(default, key))
+        if isinstance(raw, str | bytes) or not isinstance(raw, list | tuple) or not raw:
+            raise ConfigError(
+                f"{where}: key 'sensitivity.{key}' must be a non-empty list of numbers, got {raw!r}"
+            )
+        for v in raw:
+            bad = not _is_number(v) or (v < 0 if key == "signature_lfc" else not 0 < v <= 1)
+            if bad:
+                rule = "numbers >= 0" if key == "signature_lfc" else "numbers in (0, 1]"
+                raise ConfigError(f"{where}: key 'sensitivity.{key}' must hold {rule}, got {v!r}")
+        values[key] = tuple(sorted({float(v) for v in raw}))
+    return SensitivityGrid(**values)
 
 
 # -- validation helpers ---------------------------------------------------------------

@@ -40,8 +40,10 @@ from __future__ import annotations
 import csv
 import dataclasses
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -115,6 +117,11 @@ class ExampleSpec:
         Range of the planted absolute log2 fold changes.
     noise_sd
         Biological standard deviation (log2) of every gene on every array.
+    restored_share
+        Range of the share of its reference effect that a restored, lost
+        feature is moved by the cotreatment (drawn uniformly per pair);
+        ``(1.0, 1.0)`` restores every effect in full, ``(0.3, 1.0)`` is a
+        partial restoration.  Retained features keep their full effect.
     duplicate_share
         Share of non-signature genes measured by a second probe set.
     chip_type
@@ -134,6 +141,7 @@ class ExampleSpec:
     n_mtorc1: int = 120
     effect_range: tuple[float, float] = (1.6, 2.6)
     noise_sd: float = 0.25
+    restored_share: tuple[float, float] = (1.0, 1.0)
     duplicate_share: float = 0.08
     chip_type: str = "SigrestoreSim"
     seed: int = 20080601
@@ -150,6 +158,9 @@ class ExampleSpec:
             raise ValueError("restored_fraction + reversed_fraction cannot exceed 1")
         if self.signature_size + self.n_mtorc1 > self.n_probesets:
             raise ValueError("signature and mTORC1 features exceed n_probesets")
+        low, high = self.restored_share
+        if not 0.0 < low <= high <= 1.0:
+            raise ValueError("restored_share must be a range (low, high) with 0 < low <= high <= 1")
 
     @property
     def pair_counts(self) -> dict[str, int]:
@@ -216,6 +227,31 @@ def sample_table(spec: ExampleSpec = ExampleSpec()) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def example_spec(
+    options: Mapping[str, Any] | None = None, *, seed: int | None = None
+) -> ExampleSpec:
+    """The :class:`ExampleSpec` of a config's ``example:`` block (and its ``seed``).
+
+    ``replicates`` (arrays per cell line x treatment group, default 3) scales
+    the example: 8 groups x ``replicates`` arrays.
+    """
+    options = dict(options or {})
+    kwargs: dict[str, Any] = {}
+    if seed is not None:
+        kwargs["seed"] = int(seed)
+    replicates = options.get("replicates")
+    if replicates is not None:
+        if isinstance(replicates, bool) or not isinstance(replicates, int) or replicates < 2:
+            raise ValueError(f"example.replicates must be an integer >= 2, got {replicates!r}")
+        kwargs["replicates"] = replicates
+    return ExampleSpec(**kwargs)
+
+
+def example_sheet(spec: ExampleSpec = ExampleSpec()) -> pd.DataFrame:
+    """The sample sheet :func:`write_example` writes (``file`` relative to its folder)."""
+    return sample_table(spec).drop(columns="format")
+
+
 def example_files(
     outdir: str | os.PathLike[str], spec: ExampleSpec = ExampleSpec()
 ) -> ExampleFiles:
@@ -246,7 +282,10 @@ def plan_truth(spec: ExampleSpec = ExampleSpec()) -> pd.DataFrame:
 
     Columns: ``probeset``, ``gene``, ``baseline``, ``resistant_shift``,
     ``signature`` (bool), ``direction`` (+1/-1, 0 outside the signature),
-    ``effect`` (absolute log2 fold change), ``status`` (``retained_restored``,
+    ``effect`` (absolute log2 fold change), ``restored_effect`` (absolute log2
+    change under the cotreatment in resistant cells: ``effect`` for retained
+    features, ``effect`` times a share drawn from ``spec.restored_share`` for
+    the restored lost ones, else 0), ``status`` (``retained_restored``,
     ``restored``, ``reversed``, ``not_restored`` or ``""``), ``modulator``
     (bool), ``mtorc1_effect`` (log2 change under rapamycin, 0 if none).
     AFFX- controls are the last rows, with no gene.
@@ -301,6 +340,16 @@ def plan_truth(spec: ExampleSpec = ExampleSpec()) -> pd.DataFrame:
     resistant_shift[shifted] = rng.normal(0.0, 0.8, shifted.size)
 
     genes = _gene_symbols(spec, rng, sig_idx, mtor_idx, other_idx)
+    # Partial restoration: its own generator, so the default (full) restoration
+    # leaves every other draw, and hence the bundled example, unchanged.
+    restored_effect = np.zeros(n)
+    share = np.ones(pairs)
+    low_share, high_share = spec.restored_share
+    if (low_share, high_share) != (1.0, 1.0):
+        share = np.random.default_rng([spec.seed, 4]).uniform(low_share, high_share, pairs)
+        share[: counts["retained"]] = 1.0
+    moved = np.isin(pair_status, ["retained_restored", "restored"])
+    restored_effect[up] = restored_effect[down] = np.where(moved, effect[up] * share, 0.0)
     signature = np.zeros(n, dtype=bool)
     signature[sig_idx] = True
     table = pd.DataFrame(
@@ -312,6 +361,7 @@ def plan_truth(spec: ExampleSpec = ExampleSpec()) -> pd.DataFrame:
             "signature": signature,
             "direction": direction,
             "effect": effect,
+            "restored_effect": restored_effect,
             "status": status.astype(str),
             "modulator": modulator,
             "mtorc1_effect": mtorc1_effect,
@@ -326,6 +376,7 @@ def plan_truth(spec: ExampleSpec = ExampleSpec()) -> pd.DataFrame:
             "signature": False,
             "direction": 0,
             "effect": 0.0,
+            "restored_effect": 0.0,
             "status": "",
             "modulator": False,
             "mtorc1_effect": 0.0,
@@ -365,6 +416,7 @@ def expression_matrix(
     rng = np.random.default_rng([spec.seed, 2])
     base = truth["baseline"].to_numpy()
     sig_effect = truth["direction"].to_numpy() * truth["effect"].to_numpy()
+    restored_shift = truth["direction"].to_numpy() * truth["restored_effect"].to_numpy()
     status = truth["status"].to_numpy()
     retained = status == "retained_restored"
     restored = retained | (status == "restored")
@@ -387,7 +439,7 @@ def expression_matrix(
                 if fulv and not rapa:
                     mu += np.where(retained, sig_effect, 0.0)
                 if fulv and rapa:
-                    mu += np.where(restored, sig_effect, 0.0)
+                    mu += np.where(restored, restored_shift, 0.0)
                     mu -= np.where(reversed_, sig_effect, 0.0)
                 if rapa and not fulv:
                     mu += np.where(modulator, sig_effect, 0.0)
@@ -403,6 +455,33 @@ def expression_matrix(
         np.column_stack(columns), index=truth["probeset"].to_numpy(), columns=samples["sample"]
     )
     return expr, samples
+
+
+def gene_level_study(
+    spec: ExampleSpec = ExampleSpec(),
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """One simulated study measured directly at gene level (no chip, no CEL files).
+
+    The planted truth and the true expression of :func:`plan_truth` and
+    :func:`expression_matrix`, without the AFFX- controls: every feature is
+    one gene (its probe-set name is its id), observed as its true log2 level
+    plus the biological noise.  This is what the calibration benchmark fits,
+    thousands of times, at a fraction of the cost of the CEL route.
+
+    Returns
+    -------
+    expr : DataFrame
+        Features x arrays (log2).
+    samples : DataFrame
+        As :func:`sample_table`.
+    truth : DataFrame
+        As :func:`plan_truth` without the controls, indexed by feature id.
+    """
+    truth = plan_truth(spec)
+    expr, samples = expression_matrix(truth, spec)
+    keep = ~truth["probeset"].str.startswith("AFFX-").to_numpy()
+    truth = truth.loc[keep].set_index("probeset")
+    return expr.loc[truth.index], samples, truth
 
 
 # --------------------------------------------------------------------------- files
@@ -459,7 +538,7 @@ def write_example(
         write_cel(path, data, format=fmt)
     write_annotation(truth, files.annotation, chip_type=spec.chip_type)
     write_gmt(gene_sets(truth, spec), files.gene_sets)
-    write_tsv(samples.drop(columns="format"), files.samples, index=False)
+    write_tsv(example_sheet(spec), files.samples, index=False)
     write_tsv(truth, files.truth, index=False)
     return files
 

@@ -22,6 +22,13 @@ docs/architecture.md, "Adding a source"):
 ``load(settings, samples, *, threads=1) -> SourceResult``
     Read, normalise and return the dataset (and per-array quality).
 
+Optional:
+
+``feature_count(settings, *, is_pending) -> tuple[int, str] | None``
+    The number of features the dataset will have and what they are called
+    (Affymetrix: the CDF's probe sets), when known before loading; the config
+    check compares a ``top`` signature's ``top_n`` with it.  None: not known.
+
 :func:`source_module` finds the module of a kind; :data:`SOURCES` lists them.
 """
 
@@ -38,13 +45,29 @@ import pandas as pd
 from sigrestore.dataset import ExpressionDataset
 from sigrestore.errors import ConfigError
 
-__all__ = ["SOURCES", "SourceResult", "source_module"]
+__all__ = [
+    "MATRIX_SOURCES",
+    "SOURCES",
+    "SourceResult",
+    "drop_unset",
+    "source_module",
+    "value_transformation",
+]
 
 #: Source kind -> module.  A new source is one module plus one entry here and
 #: its schema branch (``data.<kind>`` and the ``data.source`` enum).
 SOURCES: Mapping[str, str] = {
     "affymetrix": "sigrestore.sources.affymetrix",
+    "geo": "sigrestore.sources.geo",
+    "counts": "sigrestore.sources.counts",
+    "illumina": "sigrestore.sources.illumina",
+    "agilent": "sigrestore.sources.agilent",
 }
+
+#: Sources whose dataset is a matrix of values rather than probe-level
+#: intensities: their QC is the matrix's (distributions, PCA, correlation),
+#: with no RMA probe-level figures (RLE, NUSE, residual images).
+MATRIX_SOURCES = ("geo", "counts", "illumina", "agilent")
 
 _REQUIRED = ("KIND", "Settings", "settings_from_config", "input_files", "check_inputs", "load")
 
@@ -81,3 +104,39 @@ def source_module(kind: str) -> ModuleType:
     if missing:  # a programming error in a new source, caught by the first use
         raise ConfigError(f"source module {module.__name__} lacks {missing}")
     return module
+
+
+def drop_unset(branch: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A ``data.<kind>`` mapping without its null keys.
+
+    The schema fills every key of a branch, null where the source's
+    ``Settings`` has its own default (or inherits a value from elsewhere);
+    dropping them leaves the dataclass defaults in place.
+    """
+    return {k: v for k, v in dict(branch or {}).items() if v is not None}
+
+
+def value_transformation(provenance: Mapping[str, Any]) -> str:
+    """One line saying how a dataset's values were made (for the run's summary).
+
+    Built from :attr:`ExpressionDataset.provenance` as each source records it.
+    """
+    kind = provenance.get("source", "?")
+    if "transformation" in provenance:  # counts: voom's log-CPM
+        return str(provenance["transformation"])
+    if kind == "affymetrix":
+        steps = ["RMA"]
+        steps.append("background" if provenance.get("background", True) else "no background")
+        steps.append("quantile" if provenance.get("quantile_normalize", True) else "no quantile")
+        return f"{' + '.join(steps)} + median polish, log2"
+    if kind == "geo":
+        decision = provenance.get("log2") or {}
+        log2 = "log2 applied" if decision.get("log2") else "values used as given (already log2)"
+        mode = decision.get("mode", "auto")
+        norm = provenance.get("normalization", "none")
+        text = f"submitter's values, {log2} (log2: {mode})"
+        return text + (", quantile normalized" if norm == "quantile" else "")
+    norm = provenance.get("normalization")
+    if isinstance(norm, Mapping) and "method" in norm:  # illumina, agilent
+        return str(norm["method"])
+    return str(norm) if norm is not None else "as read"

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,7 +35,10 @@ from sigrestore.sources import SourceResult
 __all__ = [
     "KIND",
     "Settings",
+    "check_annotation_platform",
+    "check_cel_dimensions",
     "check_inputs",
+    "feature_count",
     "input_files",
     "load",
     "settings_from_config",
@@ -95,6 +98,17 @@ def settings_from_config(
 
 def input_files(settings: Settings, samples: pd.DataFrame) -> list[tuple[str, str]]:
     """``(where, path)`` of the CDF, the annotation and every CEL file."""
+    empty = [i for i, f in enumerate(samples["path"]) if not f]
+    if empty and len(empty) == len(samples):
+        raise ConfigError(
+            "sample sheet: required column 'file' is missing or empty (the affymetrix"
+            " source reads each array's CEL file)"
+        )
+    if empty:
+        raise ConfigError(
+            f"sample sheet {_row(empty[0])}: no file (the CEL file of every array is needed;"
+            f" {len(empty)} row(s) without one)"
+        )
     files = [("platform.cdf", settings.cdf)]
     if settings.annotation:
         files.append(("platform.annotation", settings.annotation))
@@ -108,9 +122,17 @@ def input_files(settings: Settings, samples: pd.DataFrame) -> list[tuple[str, st
 def check_inputs(
     settings: Settings, samples: pd.DataFrame, *, is_pending: Callable[[str], bool]
 ) -> None:
-    """One chip type across the CEL files, equal to the CDF's (as affy requires).
+    """The CEL files and the CDF fit together, and the annotation fits the CDF.
 
-    Reads only the headers.  Files a rule will create (``is_pending``) are skipped.
+    - one chip type across the CEL files, equal to the CDF's (as affy requires);
+    - every CEL's rows x cols equal the CDF's (a truncated file or one of
+      another array type otherwise fails only after hours of RMA);
+    - the annotation lists the CDF's probe sets (an annotation of another
+      array type otherwise empties every gene-level result).
+
+    Reads the CEL headers, the CDF (through its cache,
+    :func:`sigrestore.io.load_cdf`) and the annotation.  Files a rule will
+    create (``is_pending``) are skipped.
     """
     from sigrestore.io import read_cel_header
     from sigrestore.io.cdf import read_cdf_chip_type
@@ -120,30 +142,109 @@ def check_inputs(
         for i, (s, p) in enumerate(zip(samples["sample"], samples["path"], strict=True))
         if not is_pending(p)
     ]
-    if not present:
-        return
-    chips: dict[str, list[str]] = {}
+    headers = []
     for i, sample, path in present:
         try:
             header = read_cel_header(path)
         except FormatError as exc:
             raise ConfigError(f"sample sheet {_row(i)} (sample {sample!r}): {exc}") from None
+        headers.append((i, sample, path, header))
+    chips: dict[str, list[str]] = {}
+    for _, sample, path, header in headers:
         chips.setdefault(str(header["chip_type"]), []).append(f"{sample} ({path})")
     if len(chips) > 1:
         detail = "; ".join(f"{chip}: {', '.join(files[:5])}" for chip, files in chips.items())
         raise ConfigError(f"CEL files are of more than one chip type: {detail}")
-    (chip,) = chips
     if is_pending(settings.cdf):
         return
-    try:
-        cdf_chip = read_cdf_chip_type(settings.cdf)
-    except FormatError as exc:
-        raise ConfigError(f"platform.cdf {settings.cdf}: cannot be read ({exc})") from None
-    if _norm_chip(cdf_chip) != _norm_chip(chip):
+    if chips:
+        (chip,) = chips
+        try:
+            cdf_chip = read_cdf_chip_type(settings.cdf)
+        except FormatError as exc:
+            raise ConfigError(f"platform.cdf {settings.cdf}: cannot be read ({exc})") from None
+        if _norm_chip(cdf_chip) != _norm_chip(chip):
+            raise ConfigError(
+                f"platform.cdf {settings.cdf} is for chip type {cdf_chip!r} but the CEL files"
+                f" are {chip!r}"
+            )
+    if not os.path.isfile(settings.cdf):  # no CEL file to compare; the file check names it
+        return
+    layout = _layout(settings.cdf)
+    check_cel_dimensions(
+        layout.rows,
+        layout.cols,
+        [(f"{_row(i)} (sample {sample!r}, {path})", h) for i, sample, path, h in headers],
+        cdf_path=settings.cdf,
+    )
+    annotation = settings.annotation
+    if annotation and not is_pending(annotation) and os.path.isfile(annotation):
+        check_annotation_platform(layout.probeset_names, annotation)
+
+
+def feature_count(
+    settings: Settings, *, is_pending: Callable[[str], bool] = lambda path: False
+) -> tuple[int, str] | None:
+    """The number of probe sets the dataset will have (the CDF's), before any RMA.
+
+    None when the CDF does not exist yet (a rule creates it).  Optional in the
+    source contract: the config check compares ``top`` signatures with it.
+    """
+    if is_pending(settings.cdf) or not os.path.isfile(settings.cdf):
+        return None
+    return len(_layout(settings.cdf).probeset_names), "probe sets"
+
+
+def check_cel_dimensions(
+    cdf_rows: int, cdf_cols: int, cels: Iterable[tuple[str, Mapping]], *, cdf_path: str = "CDF"
+) -> None:
+    """Raise ConfigError listing the CEL files whose rows x cols differ from the CDF's.
+
+    Parameters
+    ----------
+    cdf_rows, cdf_cols
+        The CDF's dimensions.
+    cels
+        (label, header) pairs, the header as
+        :func:`~sigrestore.io.read_cel_header` returns it.
+    cdf_path
+        The CDF, for the message.
+    """
+    bad = [
+        f"  {label}: {header['rows']} x {header['cols']}"
+        for label, header in cels
+        if (int(header["rows"]), int(header["cols"])) != (int(cdf_rows), int(cdf_cols))
+    ]
+    if bad:
         raise ConfigError(
-            f"platform.cdf {settings.cdf} is for chip type {cdf_chip!r} but the CEL files"
-            f" are {chip!r}"
+            f"{len(bad)} CEL file(s) do not have the dimensions of platform.cdf {cdf_path}"
+            f" ({cdf_rows} x {cdf_cols} cells, rows x cols):\n"
+            + "\n".join(bad[:20])
+            + ("\n  ..." if len(bad) > 20 else "")
+            + "\nThe files are probably truncated or of another array type."
         )
+
+
+def check_annotation_platform(probeset_names: Sequence[str], annotation_path: str) -> float:
+    """The fraction of the CDF's probe sets the annotation lists; ConfigError if too few."""
+    from sigrestore.annotation import check_platform, read_annotation
+
+    try:
+        annotation = read_annotation(annotation_path)
+        return check_platform(pd.Index(probeset_names), annotation)
+    except FormatError as exc:
+        raise ConfigError(f"platform.annotation {annotation_path}: {exc}") from None
+
+
+def _layout(path: str):
+    # Through the .npz cache: parsed once, then milliseconds for every later
+    # check and for the rma job.
+    from sigrestore.io import load_cdf
+
+    try:
+        return load_cdf(path)
+    except FormatError as exc:
+        raise ConfigError(f"platform.cdf {path}: {exc}") from None
 
 
 def load(

@@ -1,0 +1,89 @@
+"""One plain sentence per comparison from its ``summary.tsv``."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from sigrestore.restoration import ComparisonSpec
+
+__all__ = ["comparison_sentence", "headlines"]
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def comparison_sentence(name: str, row: Mapping, *, confidence: float = 0.95) -> str:
+    """The headline of one comparison.
+
+    Uses the power-corrected fraction (``restored_fraction_corrected``,
+    ``corrected_low``, ``corrected_high``) when the summary has it, else
+    ``restored_fraction`` with its Wilson interval (``ci_low``, ``ci_high``).
+    """
+    level = str(row.get("level") or "feature")
+    noun = {"gene": "gene", "probeset": "probe-set"}.get(level, level)
+    size = row.get("signature_size")
+    size_text = f"{int(size)}-{noun}" if size is not None and not _missing(size) else noun
+    corrected = row.get("restored_fraction_corrected")
+    if corrected is not None and not _missing(corrected):
+        value, low, high = corrected, row.get("corrected_low"), row.get("corrected_high")
+        after = " after correcting for power"
+    else:
+        value, low, high = row.get("restored_fraction"), row.get("ci_low"), row.get("ci_high")
+        after = ""
+    if value is None or _missing(value):
+        return (
+            f"{name}: the {size_text} reference signature is empty, so no restored fraction"
+            " can be given (loosen fdr/lfc or check the reference contrast)."
+        )
+    interval = ""
+    if low is not None and high is not None and not (_missing(low) or _missing(high)):
+        interval = f" ({confidence:.0%} CI {_pct(low)}-{_pct(high)})"
+    return (
+        f"{name}: the cotreatment restores {_pct(value)}{interval} of the {size_text}"
+        f" reference signature{after}."
+    )
+
+
+def _missing(x) -> bool:
+    try:
+        return math.isnan(float(x))
+    except (TypeError, ValueError):
+        return x in ("", None)
+
+
+def headlines(
+    comparisons: Iterable[ComparisonSpec], workdir: str | os.PathLike[str] = "."
+) -> list[str]:
+    """One sentence per comparison whose summary exists under ``workdir``.
+
+    Parameters
+    ----------
+    comparisons
+        The resolved comparisons (``Settings.comparisons`` of
+        :func:`sigrestore.config.check_config`): their names, levels and
+        bootstrap confidence.
+    workdir
+        The folder the workflow ran in (``results/`` under it).
+    """
+    out = []
+    for spec in comparisons:
+        name = spec.name
+        path = Path(workdir) / "results" / "restoration" / name / "summary.tsv"
+        if not path.is_file():
+            out.append(f"{name}: no summary ({path} was not written).")
+            continue
+        table = pd.read_csv(path, sep="\t", keep_default_na=True)
+        if table.empty:
+            out.append(f"{name}: {path} is empty.")
+            continue
+        row = {"level": spec.level, **table.iloc[0].to_dict()}
+        out.append(comparison_sentence(name, row, confidence=spec.bootstrap.confidence))
+    return out
