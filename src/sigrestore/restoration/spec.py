@@ -112,7 +112,7 @@ class ConnectivitySettings:
 
 
 #: How Storey's pi0 chooses its lambda (qvalue::pi0est's pi0.method).
-PI0_METHODS = ("lfdr", "smoother", "bootstrap")
+PI0_METHODS = ("lfdr", "smoother", "bootstrap", "convest")
 
 
 @dataclass(frozen=True)
