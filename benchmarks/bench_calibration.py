@@ -170,7 +170,7 @@ def cell_table(studies: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def timing() -> None:
+def timing(pi0_method: str = "lfdr") -> None:
     """Time analyze_comparison on the example and the share of the corrected parts."""
     import functools
 
@@ -196,6 +196,7 @@ def timing() -> None:
             "modulator": "modulator",
             "bootstrap": {"n": 100, "seed": 1},
             "connectivity": {"permutations": 100, "seed": 1},
+            "corrected": {"pi0_method": pi0_method},
         }
     )
 
@@ -222,7 +223,7 @@ def timing() -> None:
     )
     sensitivity = best(lambda: threshold_sensitivity(ref, res, comparison))
     print(
-        f"example ({len(expr)} genes x {expr.shape[1]} arrays, |S| ="
+        f"pi0 method {pi0_method}; example ({len(expr)} genes x {expr.shape[1]} arrays, |S| ="
         f" {len(classified)}): analyze_comparison {total:.3f} s (100 resamples, 100"
         f" permutations); corrected fractions {corrected:.3f} s"
         f" ({100 * corrected / total:.1f}%), sensitivity grid {sensitivity:.3f} s"
@@ -263,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     print("command: python " + " ".join(sys.argv), flush=True)
     if args.timing:
-        timing()
+        timing(args.pi0_method)
         return 0
     start = time.perf_counter()
     rows = []

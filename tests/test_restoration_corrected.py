@@ -291,6 +291,20 @@ def test_feature_bootstrap_interval_is_the_percentile_of_resamples(study):
         settings=replace(spec.corrected, pi0_method="bootstrap"),
     )
     assert (own.low, own.high) == pytest.approx(tuple(np.quantile(boot, [0.025, 0.975])))
+    # convest: its own percentiles, the upper bound widened as for lfdr.
+    cv_settings = replace(spec.corrected, pi0_method="convest", resamples=100)
+    cv = corrected_fraction(
+        tables["res"], direction, false_share=s.signature_false_share, settings=cv_settings
+    )
+    idx = np.random.default_rng(spec.corrected.seed).integers(0, len(p), size=(100, len(p)))
+    cv_boot = np.clip(directional_pi1(p[idx], agree[idx], pi0_method="convest") / divisor, 0, 1)
+    boot = np.clip(directional_pi1(p[idx], agree[idx], pi0_method="bootstrap") / divisor, 0, 1)
+    point = directional_pi1(p, agree, pi0_method="convest")[0] / divisor
+    assert cv.estimate == pytest.approx(min(max(point, 0.0), 1.0), abs=1e-12)
+    assert cv.low == pytest.approx(np.quantile(cv_boot, 0.025), abs=1e-12)
+    assert cv.high == pytest.approx(
+        max(np.quantile(cv_boot, 0.975), np.quantile(boot, 0.975)), abs=1e-12
+    )
 
 
 # --------------------------------------------------------------------------- sensitivity

@@ -1,7 +1,8 @@
 """Estimates of the proportion of true null hypotheses (pi0).
 
 :func:`pi0_local_fdr` is limma's ``propTrueNull(method = "lfdr")`` (the
-default of the corrected restored fraction); :func:`pi0_storey` is the
+default of the corrected restored fraction); :func:`pi0_convest` is limma's
+``convest`` (Langaas, Lindqvist & Ferkingstad 2005); :func:`pi0_storey` is the
 estimator of ``qvalue::pi0est`` (Storey & Tibshirani 2003; Storey, Taylor
 & Siegmund 2004), vectorized over rows so that many resamples of the same
 features are estimated in one call:
