@@ -34,7 +34,7 @@ from sigrestore.restoration.corrected import (
     signature_false_share,
 )
 from sigrestore.restoration.headline import headline_sentence, headline_table
-from sigrestore.restoration.pi0 import pi0_local_fdr, pi0_storey
+from sigrestore.restoration.pi0 import pi0_convest, pi0_local_fdr, pi0_storey
 from sigrestore.restoration.sensitivity import SENSITIVITY_COLUMNS, threshold_sensitivity
 from sigrestore.restoration.spec import (
     BOOTSTRAP_DUPLICATES,
@@ -84,6 +84,7 @@ __all__ = [
     "hypergeometric_test",
     "modulator_flags",
     "percentile_interval",
+    "pi0_convest",
     "pi0_local_fdr",
     "pi0_storey",
     "resample_arrays",
