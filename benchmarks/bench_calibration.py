@@ -66,6 +66,7 @@ def one_study(
     genes: int,
     size: int,
     pi0_method: str = "lfdr",
+    resamples: int = 1000,
 ) -> dict:
     """Simulate, fit and analyse one study; the summary numbers and the realized truth."""
     cell = (reps, list(NOISE).index(noise), round(planted * 100), list(SHARES).index(restoration))
@@ -97,7 +98,7 @@ def one_study(
             "restoration": "restoration",
             "bootstrap": {"n": 0},
             "connectivity": {"permutations": 0},
-            "corrected": {"pi0_method": pi0_method},
+            "corrected": {"pi0_method": pi0_method, "resamples": resamples},
         }
     )
     result = analyze_comparison(tables, comparison)
@@ -169,7 +170,7 @@ def cell_table(studies: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def timing() -> None:
+def timing(pi0_method: str = "lfdr") -> None:
     """Time analyze_comparison on the example and the share of the corrected parts."""
     import functools
 
@@ -195,6 +196,7 @@ def timing() -> None:
             "modulator": "modulator",
             "bootstrap": {"n": 100, "seed": 1},
             "connectivity": {"permutations": 100, "seed": 1},
+            "corrected": {"pi0_method": pi0_method},
         }
     )
 
@@ -221,7 +223,7 @@ def timing() -> None:
     )
     sensitivity = best(lambda: threshold_sensitivity(ref, res, comparison))
     print(
-        f"example ({len(expr)} genes x {expr.shape[1]} arrays, |S| ="
+        f"pi0 method {pi0_method}; example ({len(expr)} genes x {expr.shape[1]} arrays, |S| ="
         f" {len(classified)}): analyze_comparison {total:.3f} s (100 resamples, 100"
         f" permutations); corrected fractions {corrected:.3f} s"
         f" ({100 * corrected / total:.1f}%), sensitivity grid {sensitivity:.3f} s"
@@ -241,17 +243,42 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--restoration", nargs="+", default=list(SHARES), choices=list(SHARES))
     parser.add_argument("--genes", type=int, default=3000)
     parser.add_argument("--signature-size", type=int, default=300)
-    parser.add_argument("--pi0-method", default="lfdr", choices=["lfdr", "smoother", "bootstrap"])
+    parser.add_argument(
+        "--pi0-method", default="lfdr", choices=["lfdr", "smoother", "bootstrap", "convest"]
+    )
+    parser.add_argument(
+        "--resamples",
+        type=int,
+        default=1000,
+        help="corrected.resamples (0: point estimates only, no interval; a quick pre-screen)",
+    )
+    parser.add_argument(
+        "--cells",
+        nargs="+",
+        metavar="REPS:NOISE:PLANTED:RESTORATION",
+        help="run only these cells (e.g. 3:high:0.4:partial) instead of the grid of the"
+        " --reps/--noise/--planted/--restoration options",
+    )
     parser.add_argument("--out", help="also write every study's numbers to this TSV")
     parser.add_argument("--timing", action="store_true", help="only time the corrected parts")
     args = parser.parse_args(argv)
     print("command: python " + " ".join(sys.argv), flush=True)
     if args.timing:
-        timing()
+        timing(args.pi0_method)
         return 0
     start = time.perf_counter()
     rows = []
     grid = list(itertools.product(args.reps, args.noise, args.planted, args.restoration))
+    if args.cells:
+        grid = []
+        for cell in args.cells:
+            try:
+                reps, noise, planted, restoration = cell.split(":")
+                grid.append((int(reps), noise, float(planted), restoration))
+            except ValueError:
+                parser.error(f"--cells: {cell!r} is not REPS:NOISE:PLANTED:RESTORATION")
+            if noise not in NOISE or restoration not in SHARES:
+                parser.error(f"--cells: unknown noise or restoration in {cell!r}")
     for reps, noise, planted, restoration in grid:
         for study in range(args.studies):
             rows.append(
@@ -264,6 +291,7 @@ def main(argv: list[str] | None = None) -> int:
                     args.genes,
                     args.signature_size,
                     args.pi0_method,
+                    args.resamples,
                 )
             )
         last = pd.DataFrame(rows[-args.studies :])

@@ -23,7 +23,7 @@ from sigrestore.restoration.corrected import (
     signature_false_share,
 )
 from sigrestore.restoration.headline import headline_sentence
-from sigrestore.restoration.pi0 import pi0_local_fdr, pi0_storey
+from sigrestore.restoration.pi0 import pi0_convest, pi0_local_fdr, pi0_storey
 from sigrestore.restoration.sensitivity import SENSITIVITY_COLUMNS, threshold_sensitivity
 from sigrestore.restoration.spec import CorrectedSettings, SensitivityGrid, SignatureThresholds
 from sigrestore.simulate.experiment import ExampleSpec, gene_level_study
@@ -61,13 +61,32 @@ def test_pi0_equals_qvalue_pi0est_and_limma_proptruenull(r_pi0):
         # smoother: R's smooth.spline searches its smoothing parameter for df = 3
         # to a tolerance; the largest difference measured is 3.5e-5.
         assert pi0_storey(p, method="smoother") == pytest.approx(r["smoother"], abs=1e-4)
+        # convest: limma's own iterations and bisection (sums in another order).
+        assert pi0_storey(p, method="convest") == pytest.approx(r["convest"], abs=1e-10)
+
+
+def test_pi0_convest_equals_limma_convest():
+    p = pd.read_csv(DATA / "convest_pvalues.tsv", sep="\t")
+    ref = pd.read_csv(DATA / "convest_reference.tsv", sep="\t", index_col=0)
+    cases = {case: g["p"].to_numpy() for case, g in p.groupby("case")}
+    assert set(cases) == set(ref.index)
+    for case, values in cases.items():
+        assert pi0_convest(values) == pytest.approx(ref.loc[case, "convest"], abs=1e-10), case
+    # Rows are estimated independently, and shorter iteration stops earlier.
+    rows = np.vstack([cases["weak_400"], cases["weak_400"][::-1], np.sort(cases["weak_400"])])
+    np.testing.assert_allclose(pi0_convest(rows), ref.loc["weak_400", "convest"], atol=1e-10)
+    assert pi0_convest(cases["weak_400"], niter=5) != pytest.approx(
+        ref.loc["weak_400", "convest"], abs=1e-6
+    )
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        pi0_convest(np.array([0.1, 1.5]))
 
 
 def test_pi0_is_vectorized_over_rows(r_pi0):
     cases, _ = r_pi0
     p = cases["mixed_300"]
     rows = np.vstack([p, p[::-1], np.sort(p)])
-    for method in ("smoother", "bootstrap", "lfdr"):
+    for method in ("smoother", "bootstrap", "lfdr", "convest"):
         np.testing.assert_allclose(
             pi0_storey(rows, method=method), pi0_storey(p, method=method), atol=1e-12
         )
@@ -272,6 +291,20 @@ def test_feature_bootstrap_interval_is_the_percentile_of_resamples(study):
         settings=replace(spec.corrected, pi0_method="bootstrap"),
     )
     assert (own.low, own.high) == pytest.approx(tuple(np.quantile(boot, [0.025, 0.975])))
+    # convest: its own percentiles, the upper bound widened as for lfdr.
+    cv_settings = replace(spec.corrected, pi0_method="convest", resamples=100)
+    cv = corrected_fraction(
+        tables["res"], direction, false_share=s.signature_false_share, settings=cv_settings
+    )
+    idx = np.random.default_rng(spec.corrected.seed).integers(0, len(p), size=(100, len(p)))
+    cv_boot = np.clip(directional_pi1(p[idx], agree[idx], pi0_method="convest") / divisor, 0, 1)
+    boot = np.clip(directional_pi1(p[idx], agree[idx], pi0_method="bootstrap") / divisor, 0, 1)
+    point = directional_pi1(p, agree, pi0_method="convest")[0] / divisor
+    assert cv.estimate == pytest.approx(min(max(point, 0.0), 1.0), abs=1e-12)
+    assert cv.low == pytest.approx(np.quantile(cv_boot, 0.025), abs=1e-12)
+    assert cv.high == pytest.approx(
+        max(np.quantile(cv_boot, 0.975), np.quantile(boot, 0.975)), abs=1e-12
+    )
 
 
 # --------------------------------------------------------------------------- sensitivity

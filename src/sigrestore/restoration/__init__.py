@@ -39,6 +39,7 @@ _EXPORTS = {
     "signature_false_share": "corrected",
     "headline_sentence": "headline",
     "headline_table": "headline",
+    "pi0_convest": "pi0",
     "pi0_local_fdr": "pi0",
     "pi0_storey": "pi0",
     "SENSITIVITY_COLUMNS": "sensitivity",

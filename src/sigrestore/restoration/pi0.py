@@ -1,7 +1,8 @@
 """Estimates of the proportion of true null hypotheses (pi0).
 
 :func:`pi0_local_fdr` is limma's ``propTrueNull(method = "lfdr")`` (the
-default of the corrected restored fraction); :func:`pi0_storey` is the
+default of the corrected restored fraction); :func:`pi0_convest` is limma's
+``convest`` (Langaas, Lindqvist & Ferkingstad 2005); :func:`pi0_storey` is the
 estimator of ``qvalue::pi0est`` (Storey & Tibshirani 2003; Storey, Taylor
 & Siegmund 2004), vectorized over rows so that many resamples of the same
 features are estimated in one call:
@@ -37,7 +38,7 @@ from sigrestore.errors import ConfigError
 
 #: qvalue's default lambda grid: 0.05, 0.10, ..., 0.95.
 DEFAULT_LAMBDAS: tuple[float, ...] = tuple(np.round(np.arange(0.05, 0.951, 0.05), 2).tolist())
-PI0_METHODS = ("smoother", "bootstrap", "lfdr")
+PI0_METHODS = ("smoother", "bootstrap", "lfdr", "convest")
 
 
 @functools.lru_cache(maxsize=16)
@@ -89,9 +90,10 @@ def pi0_storey(
     p : array
         p-values along the last axis (1-D: one estimate; 2-D: one per row).
         NaN are not allowed (drop them first).
-    method : {"smoother", "bootstrap", "lfdr"}
+    method : {"smoother", "bootstrap", "lfdr", "convest"}
         How the lambda is chosen (see the module docstring); "lfdr" is
-        :func:`pi0_local_fdr` instead (limma's ``propTrueNull``).
+        :func:`pi0_local_fdr` instead (limma's ``propTrueNull``), "convest"
+        :func:`pi0_convest` (limma's ``convest``).
     lambdas : tuple of float
         The grid, increasing, in [0, 1); one value gives the fixed-lambda estimate.
     smooth_df : float
@@ -108,6 +110,8 @@ def pi0_storey(
         raise ValueError("pi0_storey needs at least one p-value and no NaN")
     if method == "lfdr":
         return pi0_local_fdr(p)
+    if method == "convest":
+        return pi0_convest(p)
     lambdas = tuple(float(v) for v in lambdas)
     est = pi0_lambda(p, lambdas)
     if len(lambdas) == 1:
@@ -144,3 +148,130 @@ def pi0_local_fdr(p: np.ndarray) -> np.ndarray | float:
     q = np.minimum(m / i * s, 1.0)
     out = (i * q).sum(axis=-1) / m / (m + 1) * 2.0
     return float(out) if np.ndim(out) == 0 else out
+
+
+#: limma::convest's default number of iterations.
+CONVEST_ITERATIONS = 100
+#: limma::convest's default tolerance of its bisection for the step size.
+CONVEST_TOLERANCE = 1e-6
+
+
+def _bisection_steps(tol: float) -> int:
+    """How many halvings of [0, 1] it takes until the bracket is no wider than ``tol``."""
+    steps, width = 0, 1.0
+    while width > tol:
+        width /= 2.0
+        steps += 1
+    return steps
+
+
+def pi0_convest(
+    p: np.ndarray,
+    *,
+    niter: int = CONVEST_ITERATIONS,
+    tol: float = CONVEST_TOLERANCE,
+) -> np.ndarray | float:
+    """limma's ``convest(p, niter, tol)`` (Langaas, Lindqvist & Ferkingstad 2005), row-wise.
+
+    The p-value density is estimated as a convex decreasing density, a
+    mixture of the uniform density and of the triangles
+    ``g_theta(x) = 2 (theta - x)_+ / theta^2`` with ``theta`` on the grid
+    0.01, ..., 1; pi0 is the estimate's value at 1 (the triangles vanish
+    there, so it is the weight of the uniform).  As limma does, starting from
+    the uniform density ``f``, every one of ``niter`` iterations
+
+    1. picks the triangle ``theta`` maximising ``sum_i g_theta(p_i) / f(p_i)``
+       (the likelihood's directional derivative towards it; the uniform when
+       even that falls below ``sum_i 1 / f(p_i)``);
+    2. finds the step ``eps`` maximising the likelihood of ``(1 - eps) f + eps g``
+       by bisection of its derivative on [0, 1] to ``tol`` (0 when the
+       derivative at 0 is negative);
+    3. sets ``f = (1 - eps) f + eps g`` on the grid 0, 0.01, ..., 1 and its
+       values at the p-values by linear interpolation on that grid.
+
+    The bisection is run for every row at once (its number of halvings is
+    fixed by ``tol``); the sums over ``p_i < theta`` for all 100 thetas come
+    from cumulative sums over the sorted p-values, so one iteration costs a
+    few passes over the data rather than 100.
+
+    Parameters
+    ----------
+    p : array
+        p-values in [0, 1] along the last axis (1-D: one estimate; 2-D: one per row).
+    niter, tol : int, float
+        limma's ``niter`` and ``tol``.
+
+    Returns
+    -------
+    float (1-D input) or array (one value per row).
+    """
+    p = np.asarray(p, dtype=float)
+    scalar = p.ndim == 1
+    p = np.sort(np.atleast_2d(p), axis=-1)
+    if p.shape[-1] == 0 or np.isnan(p).any() or (p < 0).any() or (p > 1).any():
+        raise ValueError("pi0_convest needs p-values in [0, 1] and no NaN")
+    rows, m = p.shape
+    r = np.arange(rows)[:, None]
+    grid = np.arange(101) / 100.0  # x.grid
+    t_grid = np.arange(1, 101) / 100.0  # the thetas the criterion is evaluated at
+    # Linear interpolation of the grid density at the p-values (limma's
+    # arithmetic, including R's truncation of a numeric index).
+    p_c = np.ceil(100.0 * p) / 100.0
+    p_f = np.floor(100.0 * p) / 100.0
+    i_c = (100.0 * p_c + 1.0).astype(np.intp) - 1
+    i_f = (100.0 * p_f + 1.0).astype(np.intp) - 1
+    # #{p < theta} per row and theta: search every row at once by shifting
+    # row j's sorted values by 2j.
+    shift = 2.0 * np.arange(rows)[:, None]
+    below = np.searchsorted((p + shift).ravel(), (t_grid + shift).ravel(), side="left")
+    below = below.reshape(rows, t_grid.size) - m * np.arange(rows)[:, None]
+
+    def best_theta(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """theta (0.01 k) maximising sum_{p < t} 2 (t - p) w / t^2; and that maximum."""
+        zero = np.zeros((rows, 1))
+        cw = np.concatenate([zero, np.cumsum(w, axis=-1)], axis=-1)
+        cpw = np.concatenate([zero, np.cumsum(p * w, axis=-1)], axis=-1)
+        sw = np.take_along_axis(cw, below, axis=-1)
+        spw = np.take_along_axis(cpw, below, axis=-1)
+        crit = 2.0 * (t_grid * sw - spw) / t_grid**2
+        k = np.argmax(crit, axis=-1)  # first maximum, as which.max
+        return 0.01 * (k + 1), crit[np.arange(rows), k]
+
+    def triangle(theta: np.ndarray, x: np.ndarray) -> np.ndarray:
+        th = theta[:, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            g = 2.0 * (th - x) * (x < th) / th**2
+        # theta = 0 stands for the uniform density.
+        return np.where(th > 0, g, 1.0)
+
+    f_grid = np.ones((rows, 101))
+    f_p = np.ones((rows, m))
+    theta, _ = best_theta(np.ones((rows, m)))
+    g_grid, g_p = triangle(theta, grid), triangle(theta, p)
+    steps = _bisection_steps(tol)
+    for _ in range(niter):
+        diff = f_p - g_p
+        ratio = diff / f_p
+        climb = ratio.sum(axis=-1) <= 0
+        lo, hi = np.zeros(rows), np.ones(rows)
+        eps = np.zeros(rows)
+        # f_p > 0 always (the uniform part keeps a weight >= prod(1 - eps) > 0),
+        # so limma's restriction of the sum to f_p > 0 changes nothing.
+        for _ in range(steps):
+            eps = (lo + hi) / 2.0
+            e = eps[:, None]
+            rising = (diff / ((1.0 - e) * f_p + e * g_p)).sum(axis=-1) < 0
+            lo = np.where(rising, eps, lo)
+            hi = np.where(rising, hi, eps)
+        eps = np.where(climb, eps, 0.0)
+        e = eps[:, None]
+        f_grid = (1.0 - e) * f_grid + e * g_grid
+        lo_v = f_grid[r, i_f]
+        hi_v = f_grid[r, i_c]
+        f_p = 100.0 * (lo_v - hi_v) * (p_c - p) + hi_v
+        w = 1.0 / f_p
+        theta, top = best_theta(w)
+        theta = np.where(top < w.sum(axis=-1), 0.0, theta)
+        g_grid, g_p = triangle(theta, grid), triangle(theta, p)
+    out = f_grid[:, 100]
+    return float(out[0]) if scalar else out

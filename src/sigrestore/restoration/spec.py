@@ -111,8 +111,8 @@ class ConnectivitySettings:
     seed: int = DEFAULT_SEED
 
 
-#: How Storey's pi0 chooses its lambda (qvalue::pi0est's pi0.method).
-PI0_METHODS = ("lfdr", "smoother", "bootstrap")
+#: The pi0 estimators of the corrected fraction (corrected.pi0_method).
+PI0_METHODS = ("lfdr", "smoother", "bootstrap", "convest")
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,7 @@ class CorrectedSettings:
     ----------
     pi0_method : str
         "lfdr" (limma's propTrueNull, the default), "smoother" or "bootstrap"
-        (qvalue's pi0est lambda choices).
+        (qvalue's pi0est lambda choices), "convest" (limma's convest).
     resamples : int
         Feature-bootstrap resamples of the interval (0: no interval).
     seed : int
