@@ -166,3 +166,22 @@ def test_observation_weights_follow_the_filtered_rows():
     )
     with pytest.raises(ConfigError, match="feature"):
         observation_weights(weights, pd.DataFrame(0.0, index=["e"], columns=["x"]))
+
+
+def test_promised_gene_level_without_symbols_names_the_file():
+    from sigrestore.dataset import ExpressionDataset
+    from sigrestore.errors import FormatError
+    from sigrestore.sources import gene_features
+
+    expr = pd.DataFrame([[1.0, 2.0]], index=["p1"], columns=["GSM1", "GSM2"])
+    sheet = pd.DataFrame({"sample": ["GSM1", "GSM2"]})
+    prov = {"source": "geo", "files": ["cache/GSE1_series_matrix.txt.gz", "cache/GPL1.annot.gz"]}
+    bare = pd.DataFrame({"gene_symbol": [np.nan]}, index=["p1"])
+    for features in (None, bare):
+        ds = ExpressionDataset(expr, sheet, features=features, provenance=prov)
+        message = r"GPL1\.annot\.gz: no gene symbol .*data\.geo\.annotation"
+        with pytest.raises(FormatError, match=message):
+            gene_features(ds, "geo")
+    named = pd.DataFrame({"gene_symbol": ["ESR1"]}, index=["p1"])
+    ds = ExpressionDataset(expr, sheet, features=named, provenance=prov)
+    assert gene_features(ds, "geo") is named
