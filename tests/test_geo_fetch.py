@@ -229,3 +229,26 @@ def test_cli_fetch_failure_exit_status(server, tmp_path, capsys):
     captured = capsys.readouterr()
     assert "GSE999998/matrix/ failed: HTTP 404" in captured.err
     assert "GSE999999_series_matrix.txt.gz\tseries_matrix" in captured.out  # the others go on
+
+
+def test_local_folder_mirror_is_fetched_without_network(tmp_path, monkeypatch):
+    """base_url may be a folder of GEO's layout (relative to the working directory):
+    tests/data/geo/mirror, which config/examples/geo.yaml uses."""
+    monkeypatch.chdir(DATA.parent.parent.parent)
+    settings = FetchSettings(
+        accession="GSE999999", cache_dir=str(tmp_path), base_url="tests/data/geo/mirror"
+    )
+    files = fetch_geo(settings)
+    assert {f.role for f in files} == {"series_matrix", "annotation"}
+    assert all(f.url.startswith("file:///") for f in files)
+    assert (tmp_path / "GSE999999/GPL97.annot.gz").read_bytes() == (
+        DATA.parent / "annotation/GPL97_subset.annot.gz"
+    ).read_bytes()
+    # The cached annotation gives the source its gene symbols.
+    geo = GeoSettings(accession="GSE999999", cache_dir=str(tmp_path))
+    assert geo.gene_level
+    dataset = load_geo(geo)
+    assert dataset.features is not None and dataset.features["gene_symbol"].notna().any()
+    missing = FetchSettings(accession="GSE999998", cache_dir=str(tmp_path), base_url="nowhere")
+    with pytest.raises(DownloadError, match="no such folder"):
+        fetch_geo(missing)

@@ -33,7 +33,10 @@ def test_geo_shorthand_selects_the_geo_source():
     assert source_kind(config) == "geo"
     kind, settings = source_settings(config)
     assert (kind, settings.accession, settings.raw) == ("geo", "GSE999999", False)
-    assert not gene_level(settings)
+    # The platform annotation the fetch rule caches gives the gene level.
+    assert gene_level(settings)
+    raw = {"data": {"source": "geo", "geo": {"accession": "GSE1", "raw": True}}}
+    assert not gene_level(source_settings(_filled(raw))[1])
     # An explicit source wins; the default stays affymetrix.
     assert source_kind(_filled({})) == "affymetrix"
     assert source_kind(_filled({"data": {"source": "counts"}})) == "counts"
@@ -86,8 +89,32 @@ def test_counts_config_without_file_column_loads(tmp_path):
     exp = load_config(tmp_path / "config.yaml", workdir=tmp_path)
     assert exp.settings.source == "counts"
     assert exp.settings.source_settings.table == str(tmp_path / "counts.tsv")
-    assert not exp.settings.has_annotation  # counts are at gene level already
+    assert not exp.settings.has_annotation  # a table without a symbol column: row level only
     assert list(exp.samples["file"]) == [""] * 6
+
+
+def test_count_table_with_symbols_has_a_gene_level_and_refuses_mean_collapse(tmp_path):
+    (tmp_path / "samples.tsv").write_text(
+        "sample\tgroup_\n" + "".join(f"s{i}\t{'ab'[i % 2]}\n" for i in range(6))
+    )
+    (tmp_path / "counts.tsv").write_text("gene_id\tgene_name\n")
+    config = (
+        "samples: samples.tsv\n"
+        "data: {source: counts, counts: {table: counts.tsv}}\n"
+        "design: {factors: [group_]}\n"
+        "contrasts: {ab: a - b}\n"
+        "comparisons: [{name: x, reference: ab, restoration: ab}]\n"
+        "gene_sets: []\n"
+    )
+    (tmp_path / "config.yaml").write_text(config)
+    exp = load_config(tmp_path / "config.yaml", workdir=tmp_path)
+    assert exp.settings.has_annotation
+    assert exp.settings.comparison("x").level == "gene"
+    (tmp_path / "config.yaml").write_text(
+        config + "differential_expression: {collapse: mean}\n"
+    )
+    with pytest.raises(ConfigError, match=r"collapse: 'mean' cannot carry .* voom weights"):
+        load_config(tmp_path / "config.yaml", workdir=tmp_path)
 
 
 def test_affymetrix_sheet_needs_its_files(tmp_path):
@@ -139,3 +166,22 @@ def test_observation_weights_follow_the_filtered_rows():
     )
     with pytest.raises(ConfigError, match="feature"):
         observation_weights(weights, pd.DataFrame(0.0, index=["e"], columns=["x"]))
+
+
+def test_promised_gene_level_without_symbols_names_the_file():
+    from sigrestore.dataset import ExpressionDataset
+    from sigrestore.errors import FormatError
+    from sigrestore.sources import gene_features
+
+    expr = pd.DataFrame([[1.0, 2.0]], index=["p1"], columns=["GSM1", "GSM2"])
+    sheet = pd.DataFrame({"sample": ["GSM1", "GSM2"]})
+    prov = {"source": "geo", "files": ["cache/GSE1_series_matrix.txt.gz", "cache/GPL1.annot.gz"]}
+    bare = pd.DataFrame({"gene_symbol": [np.nan]}, index=["p1"])
+    for features in (None, bare):
+        ds = ExpressionDataset(expr, sheet, features=features, provenance=prov)
+        message = r"GPL1\.annot\.gz: no gene symbol .*data\.geo\.annotation"
+        with pytest.raises(FormatError, match=message):
+            gene_features(ds, "geo")
+    named = pd.DataFrame({"gene_symbol": ["ESR1"]}, index=["p1"])
+    ds = ExpressionDataset(expr, sheet, features=named, provenance=prov)
+    assert gene_features(ds, "geo") is named

@@ -3,7 +3,10 @@ the end in a temporary copy of the workflow and gives the outputs its source
 promises (and no probe-level QC for a matrix source), the provenance in the
 restoration summary and, on the simulated studies, the planted restored fraction.
 GEO is fetched from a local HTTP server on 127.0.0.1 serving a mirror of GEO's
-layout built from tests/data/geo (started and stopped by the test)."""
+layout built from tests/data/geo (started and stopped by the test), and, as the
+example config does, from the committed local mirror tests/data/geo/mirror.
+Sources with gene symbols (counts' gene_name column, GEO's fetched platform
+table) give gene-level tables carrying the symbols, and enrichment by symbol."""
 
 from __future__ import annotations
 
@@ -98,21 +101,58 @@ def test_simulated_source_runs_to_the_end(tmp_path, kind, transformation):
     work = _workdir(tmp_path)
     config_file = f"config/examples/{kind}.yaml"
     snakemake(work, "--cores", "2", "--configfile", config_file)
+    counts = kind == "counts"
     summary = _check_run(
-        work, config_file, source=kind, weights=kind == "counts", genes=False, probe_qc=False
+        work, config_file, source=kind, weights=counts, genes=counts, probe_qc=False
     )
     assert transformation in summary["transformation"].iloc[0]
     # The planted 40 % comes back through every source's normalization.
     assert abs(summary["restored_fraction"].iloc[0] - PLANTED) <= 0.08
     assert summary["ci_low"].iloc[0] < summary["restored_fraction"].iloc[0]
     assert summary["bootstrap_low"].notna().all()
-    if kind == "counts":  # the bootstrap refits through voom (its own log line)
+    if counts:  # the bootstrap refits through voom (its own log line)
         log = (work / "logs/restoration/fulvestrant_rapamycin.log").read_text()
         assert "bootstrap refit: voom" in log
+        _check_count_gene_level(work)
         # ... and the run goes on to the report, which names the source.
         snakemake(work, "--report", "results/report.html", "--configfile", config_file)
         report = (work / "results/report.html").read_text(errors="replace")
         assert "Quality control" in report and "Restoration" in report
+
+
+def _check_count_gene_level(work: Path) -> None:
+    """Counts with a gene_name column: symbols in the tables, one row per gene
+    with its voom weights, the comparison at gene level, enrichment by symbol."""
+    table = pd.read_csv(
+        work / "tests/data/workflow_sources/counts/counts.tsv.gz",
+        sep="\t",
+        index_col=0,
+        keep_default_na=False,
+    )
+    features = pd.read_parquet(work / "results/normalized/features.parquet")
+    named = features["gene_symbol"].dropna()
+    assert len(named) > 0.9 * len(features)
+    assert (named == table.loc[named.index, "gene_name"]).all()
+    rows = pd.read_csv(work / "results/normalized/gene_rows.tsv", sep="\t", index_col=0)
+    genes = pd.read_csv(
+        work / "results/diffexp/fulvestrant_sensitive.genes.tsv", sep="\t", index_col=0
+    )
+    assert genes.index.is_unique and set(genes.index) == set(rows.index)
+    assert set(genes.index) <= set(named)
+    weights = pd.read_parquet(work / "results/normalized/weights.parquet")
+    gene_weights = pd.read_parquet(work / "results/normalized/gene_weights.parquet")
+    assert (gene_weights.to_numpy() == weights.loc[rows["probeset"]].to_numpy()).all()
+    probe_table = pd.read_csv(
+        work / "results/diffexp/fulvestrant_sensitive.tsv", sep="\t", index_col=0
+    )
+    assert "gene_symbol" in probe_table.columns
+    summary = pd.read_csv(work / "results/restoration/summary.tsv", sep="\t")
+    assert list(summary["level"]) == ["gene"]
+    gene_sets = (work / "tests/data/workflow_sources/counts/gene_sets.gmt").read_text()
+    names = {line.split("\t")[0] for line in gene_sets.splitlines()}
+    for contrast in ("fulvestrant_sensitive", "cotreatment_resistant"):
+        enrichment = pd.read_csv(work / f"results/enrichment/{contrast}.tsv", sep="\t")
+        assert len(enrichment) > 0 and set(enrichment["term"]) <= names
 
 
 def _mirror(root: Path, raw_tar: bytes | None = None) -> Path:
@@ -138,6 +178,20 @@ def _geo_config(work: Path, base_url: str, **changes) -> str:
     return "config/geo_test.yaml"
 
 
+def _check_geo_gene_level(work: Path) -> None:
+    """The gene level from the platform annotation the fetch rule cached."""
+    cached = work / "resources/geo/GSE999999/GPL97.annot.gz"
+    assert cached.is_file()
+    provenance = json.loads((work / "results/normalized/provenance.json").read_text())
+    assert str(cached.relative_to(work)) in provenance["files"]
+    genes = pd.read_csv(work / "results/diffexp/fulvestrant.genes.tsv", sep="\t", index_col=0)
+    features = pd.read_parquet(work / "results/normalized/features.parquet")
+    assert genes.index.is_unique and len(genes) > 0
+    assert set(genes.index) <= set(features["gene_symbol"].dropna())
+    summary = pd.read_csv(work / "results/restoration/summary.tsv", sep="\t")
+    assert list(summary["level"]) == ["gene"]
+
+
 @pytest.mark.slow
 def test_geo_series_is_fetched_and_analysed(tmp_path):
     work = _workdir(tmp_path)
@@ -148,9 +202,24 @@ def test_geo_series_is_fetched_and_analysed(tmp_path):
     manifest = work / "resources/geo/GSE999999/manifest.json"
     assert manifest.is_file()
     assert state.gets("GSE999999_series_matrix.txt.gz"), "the fetch rule did not download"
+    assert state.gets("GPL97.annot.gz"), "the platform annotation was not fetched"
     summary = _check_run(work, config_file, source="geo", weights=False, genes=True, probe_qc=False)
     assert "already log2" in summary["transformation"].iloc[0]
     assert summary["signature_size"].iloc[0] > 0
+    _check_geo_gene_level(work)
+
+
+@pytest.mark.slow
+def test_geo_example_runs_offline_from_the_committed_mirror(tmp_path):
+    """config/examples/geo.yaml as it is: fetched from tests/data/geo/mirror (no network)."""
+    work = _workdir(tmp_path)
+    config_file = "config/examples/geo.yaml"
+    snakemake(work, "--cores", "2", "--configfile", config_file)
+    manifest = json.loads((work / "resources/geo/GSE999999/manifest.json").read_text())
+    assert {f["role"] for f in manifest["files"]} == {"series_matrix", "annotation"}
+    assert all(f["url"].startswith("file://") for f in manifest["files"])
+    _check_run(work, config_file, source="geo", weights=False, genes=True, probe_qc=False)
+    _check_geo_gene_level(work)
 
 
 def _cel_tar(cels: dict[str, Path]) -> bytes:

@@ -50,7 +50,9 @@ __all__ = [
     "annotate_table",
     "check_platform",
     "collapse_to_genes",
+    "collapse_with_weights",
     "drop_controls",
+    "gene_rows",
     "is_control_probe_set",
     "level_expression",
     "load_annotation",
@@ -286,9 +288,7 @@ def _parse(
     text columns.
     """
     names = _header_columns(layout)
-    roles = _assign_roles(
-        names, label, id_fallback=layout.kind == "tsv", extra_roles=extra_roles
-    )
+    roles = _assign_roles(names, label, id_fallback=layout.kind == "tsv", extra_roles=extra_roles)
     wanted = [r for r in ("id", "gene_symbol", "entrez_id", "gene_title") if r in roles]
     keep = [names.index(roles[r]) for r in wanted]
     if layout.kind == "netaffx":
@@ -438,36 +438,123 @@ def collapse_to_genes(
         raise ConfigError(f"collapse method {method!r} is not one of {list(COLLAPSE_METHODS)}")
     if method == "none":
         return expr.copy()
+    if method == "mean":
+        values, genes, _ = _gene_rows_of(expr, annotation)
+        frame = pd.DataFrame(values).groupby(genes, sort=True).mean()
+        frame.columns = expr.columns
+        frame.index.name = "gene_symbol"
+        return frame
+    rows = gene_rows(expr, annotation, method=method)
+    frame = expr.loc[rows.to_numpy()].astype(float)
+    frame.index = rows.index
+    return frame
+
+
+def _gene_rows_of(
+    expr: pd.DataFrame, annotation: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray, pd.Index]:
+    """Values, gene symbols and labels of the rows that can enter a gene-level result."""
     if not expr.index.is_unique:
         raise FormatError("the expression matrix has repeated probe-set ids")
     if "gene_symbol" not in annotation.columns:
         raise FormatError("the annotation has no 'gene_symbol' column")
     check_platform(expr.index, annotation)
     symbol = annotation["gene_symbol"].reindex(expr.index)
+    text = symbol.astype(str).str.strip()
+    # An empty symbol (count tables write "" for unnamed genes) is no symbol.
     keep = (
         symbol.notna().to_numpy()
-        & ~symbol.astype(str).str.contains("///", regex=False).to_numpy()
+        & (text != "").to_numpy()
+        & ~text.str.contains("///", regex=False).to_numpy()
         & ~is_control_probe_set(expr.index)
     )
-    values = expr.to_numpy(dtype=float)[keep]
-    genes = symbol.to_numpy()[keep].astype(str)
-    columns = expr.columns
-    if method == "mean":
-        frame = pd.DataFrame(values).groupby(genes, sort=True).mean()
-    else:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-missing rows give NaN
-            if method == "max_mean":
-                stat = np.nanmean(values, axis=1)
-            else:
-                q75, q25 = np.nanpercentile(values, [75, 25], axis=1)
-                stat = q75 - q25
-        scored = pd.Series(stat).dropna()
-        best = scored.groupby(genes[scored.index.to_numpy()], sort=True).idxmax()
-        frame = pd.DataFrame(values[best.to_numpy()], index=best.index)
-    frame.columns = columns
-    frame.index.name = "gene_symbol"
-    return frame
+    genes = text.to_numpy()[keep].astype(str)
+    return expr.to_numpy(dtype=float)[keep], genes, expr.index[keep]
+
+
+def gene_rows(
+    expr: pd.DataFrame, annotation: pd.DataFrame, *, method: str = "max_mean"
+) -> pd.Series:
+    """The one row of ``expr`` that represents each gene (``max_mean`` or ``max_iqr``).
+
+    The selection rules of :func:`collapse_to_genes`; a weighted source (the
+    count source's voom weights) needs the chosen rows themselves, so that
+    the weights, the counts of the bootstrap's voom refits and the values stay
+    those of one feature per gene.
+
+    Returns
+    -------
+    pandas.Series
+        Index ``gene_symbol`` (sorted), values: the chosen row label of ``expr``.
+
+    Raises
+    ------
+    ConfigError
+        ``method`` is not a row selection (``mean`` and ``none`` are not).
+    FormatError
+        As :func:`collapse_to_genes`.
+    """
+    if method not in ("max_mean", "max_iqr"):
+        raise ConfigError(
+            f"collapse method {method!r} does not choose one row per gene; use max_mean or max_iqr"
+        )
+    values, genes, labels = _gene_rows_of(expr, annotation)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-missing rows give NaN
+        if method == "max_mean":
+            stat = np.nanmean(values, axis=1)
+        else:
+            q75, q25 = np.nanpercentile(values, [75, 25], axis=1)
+            stat = q75 - q25
+    scored = pd.Series(stat).dropna()
+    best = scored.groupby(genes[scored.index.to_numpy()], sort=True).idxmax()
+    rows = pd.Series(np.asarray(labels)[best.to_numpy()], index=best.index, name="row")
+    rows.index.name = "gene_symbol"
+    return rows
+
+
+def collapse_with_weights(
+    expr: pd.DataFrame,
+    weights: pd.DataFrame,
+    annotation: pd.DataFrame,
+    *,
+    method: str = "max_mean",
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
+    """Gene matrix and its observation weights: one chosen row per gene, weights alongside.
+
+    With voom's weights (the count source) the chosen row is the gene's
+    feature with the highest mean log-CPM (``max_mean``; or ``max_iqr``):
+    its weights row goes with it unchanged.  Averaging rows (``mean``) would
+    leave no weights that belong to the averaged values, so it is refused.
+
+    Parameters
+    ----------
+    expr
+        Features x samples (voom's log-CPM), unique index.
+    weights
+        Observation weights with (at least) ``expr``'s rows and columns.
+    annotation
+        ``gene_symbol`` per feature.
+    method
+        ``max_mean`` or ``max_iqr``.
+
+    Returns
+    -------
+    genes, gene_weights, rows
+        Genes x samples values and weights (index ``gene_symbol``, sorted,
+        columns as ``expr``) and the chosen row per gene (:func:`gene_rows`).
+    """
+    rows = gene_rows(expr, annotation, method=method)
+    missing = pd.Index(rows.to_numpy()).difference(weights.index)
+    if len(missing):
+        raise ConfigError(
+            f"observation weights: {len(missing)} feature(s) have none (e.g. {list(missing[:3])})"
+        )
+    genes = expr.loc[rows.to_numpy()].astype(float)
+    genes.index = rows.index
+    gene_weights = weights.loc[rows.to_numpy(), list(expr.columns)].astype(float)
+    gene_weights.index = rows.index
+    return genes, gene_weights, rows
 
 
 def annotate_table(

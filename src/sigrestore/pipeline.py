@@ -75,6 +75,7 @@ from sigrestore.annotation import (
     annotate_table,
     check_platform,
     collapse_to_genes,
+    collapse_with_weights,
     drop_controls,
     level_expression,
     load_annotation,
@@ -102,6 +103,7 @@ __all__ = [
     "drop_controls",
     "filter_probe_sets",
     "fit_contrast_tables",
+    "gene_level_matrix",
     "level_expression",
     "level_matrices",
     "load_annotation",
@@ -169,6 +171,63 @@ def level_matrices(
     frame = load_annotation(annotation)
     genes = None if frame is None else collapse_to_genes(kept, frame, method=de.collapse)
     return LevelMatrices(probeset=kept, gene=genes, filtered=summary)
+
+
+@dataclass(frozen=True)
+class GeneLevel:
+    """The gene matrix of the gene_matrix rule, with what a weighted source needs.
+
+    Attributes
+    ----------
+    matrix : DataFrame
+        Genes x arrays (index ``gene_symbol``).
+    weights : DataFrame or None
+        The observation weights of the chosen rows (voom's), indexed like
+        ``matrix``; None for an unweighted source.
+    rows : Series or None
+        The feature chosen for each gene (index ``gene_symbol``); None with
+        the ``mean`` collapse of an unweighted source.
+    """
+
+    matrix: pd.DataFrame
+    weights: pd.DataFrame | None = None
+    rows: pd.Series | None = None
+
+
+def gene_level_matrix(
+    probesets: pd.DataFrame,
+    features: pd.DataFrame,
+    *,
+    collapse: str,
+    weights: pd.DataFrame | None = None,
+) -> GeneLevel:
+    """The gene-level matrix from the (filtered) feature matrix (the gene_matrix rule).
+
+    Without ``weights``: :func:`sigrestore.annotation.collapse_to_genes`.  With
+    observation weights (the count source: voom's): one row per gene symbol,
+    the one with the highest mean log-CPM (``max_mean``, or ``max_iqr``), with
+    its weights row (:func:`sigrestore.annotation.collapse_with_weights`).
+
+    ``none`` keeps the rows (and their weights) as they are.
+
+    Raises
+    ------
+    ConfigError
+        Weights with ``collapse: mean`` (an average of rows has no voom weights).
+    """
+    if weights is None:
+        return GeneLevel(collapse_to_genes(probesets, features, method=collapse))
+    if collapse == "none":  # the rows themselves are the "genes", weights unchanged
+        rows = pd.Series(probesets.index, index=probesets.index, name="row")
+        return GeneLevel(probesets.copy(), observation_weights(weights, probesets), rows)
+    if collapse not in ("max_mean", "max_iqr"):
+        raise ConfigError(
+            f"differential_expression.collapse: {collapse!r} cannot carry the count source's"
+            " voom weights to genes; use max_mean (the row with the highest mean log-CPM,"
+            " the default) or max_iqr"
+        )
+    genes, gene_weights, rows = collapse_with_weights(probesets, weights, features, method=collapse)
+    return GeneLevel(genes, gene_weights, rows)
 
 
 # --------------------------------------------------------------------------- diffexp rule
@@ -314,6 +373,7 @@ def fit_contrast_tables(
     contrasts: Mapping[str, str],
     features: pd.DataFrame | None = None,
     weights: pd.DataFrame | None = None,
+    gene_weights: pd.DataFrame | None = None,
 ) -> ContrastTables:
     """The tables of one contrast from the level matrices (the diffexp rule).
 
@@ -333,7 +393,9 @@ def fit_contrast_tables(
     weights : DataFrame, optional
         Observation weights of the source (voom's) for every feature of the
         unfiltered matrix; the rows of ``matrices.probeset`` are taken from it.
-        Probe-set level only (a weighted source has no gene collapse).
+    gene_weights : DataFrame, optional
+        The weights of ``matrices.gene``'s rows (:func:`gene_level_matrix`);
+        required with ``weights`` when there is a gene matrix.
     """
     if contrast not in contrasts:
         raise ConfigError(f"contrast {contrast!r} is not one of {sorted(contrasts)}")
@@ -342,16 +404,17 @@ def fit_contrast_tables(
     if weights is None:
         table = fit(probesets, samples)[contrast]
     else:
-        if matrices.gene is not None:
-            raise ConfigError("observation weights apply to the probe-set level only")
+        if matrices.gene is not None and gene_weights is None:
+            raise ConfigError("a weighted source's gene matrix needs its weights (gene_weights)")
         table = fit(probesets, samples, weights=observation_weights(weights, probesets))[contrast]
     if matrices.gene is None:
         return ContrastTables(probesets=table, filtered=matrices.filtered)
     if features is None:
         raise ConfigError("gene-level tables need the probe-set annotation (features)")
+    gene_w = None if gene_weights is None else observation_weights(gene_weights, matrices.gene)
     return ContrastTables(
-        probesets=annotate_table(table, features),
-        genes=fit(matrices.gene, samples)[contrast],
+        probesets=annotate_table(table, features.reindex(columns=["gene_symbol", "entrez_id"])),
+        genes=fit(matrices.gene, samples, weights=gene_w)[contrast],
         filtered=matrices.filtered,
     )
 
@@ -491,6 +554,7 @@ def analyze_restoration(
     contrasts: Mapping[str, str],
     filtered: FilterSummary | None = None,
     counts: Any = None,
+    rows: pd.Series | None = None,
 ) -> RestorationOutputs:
     """One comparison from its level's matrix (the restoration rule).
 
@@ -516,6 +580,9 @@ def analyze_restoration(
         The count source's settings: the bootstrap refits every resample
         through voom (:func:`sigrestore.sources.counts.refit_for`) on the
         rows of ``matrix``, instead of limma on the fixed log-CPM.
+    rows : Series, optional
+        With ``counts`` at gene level: the gene id chosen for each gene
+        (:func:`gene_level_matrix`), so the refits fit the same rows.
 
     Raises
     ------
@@ -553,7 +620,19 @@ def analyze_restoration(
                 "differential_expression.array_weights with the count source: use"
                 " data.counts.quality_weights (voomWithQualityWeights) instead"
             )
-        refit = refit_for(counts, samples, contrasts=used, **de.design.keywords(), **limma)
+        if spec.level == "gene" and rows is None:
+            raise ConfigError(
+                f"comparison {spec.name!r}: the count source's gene level needs the chosen"
+                " row of each gene (results/normalized/gene_rows.tsv)"
+            )
+        refit = refit_for(
+            counts,
+            samples,
+            contrasts=used,
+            rows=rows if spec.level == "gene" else None,
+            **de.design.keywords(),
+            **limma,
+        )
     else:
         refit = ContrastRefit.from_settings(
             de,

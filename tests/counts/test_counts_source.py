@@ -59,7 +59,8 @@ def test_dataset_is_voom_of_the_filtered_tmm_counts(example, dataset):
     np.testing.assert_allclose(dataset.expression.to_numpy(), v.expression, atol=1e-12)
     np.testing.assert_allclose(dataset.weights.to_numpy(), v.weights, rtol=1e-10)
     assert (
-        dataset.features["gene_symbol"].tolist() == table.loc[keep, "gene_name"].fillna("").tolist()
+        dataset.features["gene_symbol"].fillna("").tolist()
+        == table.loc[keep, "gene_name"].fillna("").tolist()
     )
     prov = dataset.provenance
     assert dataset.source == "counts"

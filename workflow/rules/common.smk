@@ -92,6 +92,13 @@ FIGURE_FORMATS = ["png", "svg"]
 GENE_TABLE = ["results/diffexp/{contrast}.genes.tsv"] if HAS_ANNOTATION else []
 GENE_MATRIX = ["results/normalized/gene.parquet"] if HAS_ANNOTATION else []
 FEATURE_ANNOTATION = ["results/normalized/features.parquet"] if HAS_ANNOTATION else []
+# The count source's gene level: one row of the table per symbol (the highest
+# mean log-CPM), its voom weights row and the chosen rows, which the voom
+# refits of the restoration bootstrap fit too.
+GENE_WEIGHTS = (
+    ["results/normalized/gene_weights.parquet"] if (WEIGHTS and HAS_ANNOTATION) else []
+)
+GENE_ROWS = ["results/normalized/gene_rows.tsv"] if GENE_WEIGHTS else []
 # Enrichment ranks genes: the gene-level tables when there are any, else the
 # probe-set tables (collapsed by sigrestore.enrichment if they carry genes).
 ENRICHMENT_RANKING = (
@@ -140,6 +147,11 @@ def comparison_contrasts(name):
 def comparison_matrix(wildcards):
     """The feature matrix at the comparison's level (computed once per level)."""
     return f"results/normalized/{comparison_level(wildcards.comparison)}.parquet"
+
+
+def comparison_rows(wildcards):
+    """The chosen row of each gene, for a count source's gene-level comparison."""
+    return GENE_ROWS if comparison_level(wildcards.comparison) == "gene" else []
 
 
 def comparison_tables(wildcards):

@@ -13,6 +13,7 @@ rule diffexp:
         genes=GENE_MATRIX,
         features=FEATURE_ANNOTATION,
         weights=WEIGHTS,
+        gene_weights=GENE_WEIGHTS,
     output:
         table=report(
             ensure("results/diffexp/{contrast}.tsv", non_empty=True),

@@ -156,12 +156,16 @@ rule probeset_matrix:
         "../scripts/probeset_matrix.py"
 
 
+# A weighted source (counts) keeps one row per gene with its voom weights.
 rule gene_matrix:
     input:
         probesets=rules.probeset_matrix.output.matrix,
         features=FEATURE_ANNOTATION,
+        weights=WEIGHTS,
     output:
         matrix=ensure("results/normalized/gene.parquet", non_empty=True),
+        weights=GENE_WEIGHTS,
+        rows=GENE_ROWS,
     log:
         "logs/preprocess/gene_matrix.log",
     benchmark:

@@ -6,7 +6,8 @@
 # At gene level (the default with an annotation) it reads the .genes.tsv
 # tables and results/normalized/gene.parquet; at probe-set level the probe-set
 # tables and results/normalized/probeset.parquet, without the AFFX- controls
-# (sigrestore.pipeline.analyze_restoration).
+# (sigrestore.pipeline.analyze_restoration).  The count source's gene level
+# is one table row per symbol; the bootstrap's voom refits fit the same rows.
 
 
 rule restoration:
@@ -18,6 +19,8 @@ rule restoration:
         counts=(
             [path for _, path in SOURCE_INPUTS] if SETTINGS.source == "counts" else []
         ),
+        # ... on the rows the gene level chose (counts at gene level).
+        rows=comparison_rows,
     output:
         **reported_figures(
             "results/restoration/{comparison}",

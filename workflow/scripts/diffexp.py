@@ -37,6 +37,7 @@ tables = fit_contrast_tables(
     contrasts=snakemake.params.contrasts,
     features=pd.read_parquet(inputs.features[0]) if inputs.features else None,
     weights=pd.read_parquet(inputs.weights[0]) if inputs.weights else None,
+    gene_weights=pd.read_parquet(inputs.gene_weights[0]) if inputs.gene_weights else None,
 )
 # The filter ran once (probeset_matrix); its effect goes to this job's log too.
 print(filter_message(FilterSummary.from_frame(pd.read_csv(inputs.filtered, sep="\t"))))

@@ -9,7 +9,7 @@ import numpy as np
 
 from sigrestore.atomic import atomic_path, write_tsv
 from sigrestore.preprocess.matrixqc import matrix_qc
-from sigrestore.sources import source_module, value_transformation
+from sigrestore.sources import gene_features, source_module, value_transformation
 
 # Everything the job prints goes to its log.
 sys.stderr = sys.stdout = open(snakemake.log[0], "w")  # noqa: SIM115 - lives as long as the job
@@ -27,7 +27,8 @@ with atomic_path(snakemake.output.parquet) as tmp:
     expression.to_parquet(tmp)
 if snakemake.output.features:
     # The probe-set tables carry gene_symbol and entrez_id (NaN when unknown).
-    features = dataset.features.reindex(columns=["gene_symbol", "entrez_id"])
+    features = gene_features(dataset, kind)
+    features = features.reindex(columns=["gene_symbol", "entrez_id"])
     features["entrez_id"] = features["entrez_id"].astype(object)
     with atomic_path(snakemake.output.features[0]) as tmp:
         features.rename_axis("probeset").to_parquet(tmp)

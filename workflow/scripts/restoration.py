@@ -16,6 +16,16 @@ from sigrestore.pipeline import analyze_restoration
 # Everything the job prints goes to its log.
 sys.stderr = sys.stdout = open(snakemake.log[0], "w")  # noqa: SIM115 - lives as long as the job
 
+
+
+def _chosen_rows(paths):
+    """The count source's gene level: the table row chosen for each gene (or None)."""
+    if not paths:
+        return None
+    rows = pd.read_csv(paths[0], sep="\t", index_col=0, dtype=str, keep_default_na=False)
+    return rows["probeset"]
+
+
 spec = snakemake.params.spec
 filtered = FilterSummary.from_frame(pd.read_csv(snakemake.input.filtered, sep="\t"))
 outputs = analyze_restoration(
@@ -27,6 +37,8 @@ outputs = analyze_restoration(
     contrasts=snakemake.params.contrasts,
     filtered=filtered,
     counts=snakemake.params.counts,
+    # The count source's gene level: the table row chosen for each gene.
+    rows=_chosen_rows(snakemake.input.rows),
 )
 # Exactly the files the rule names (tables and figures), nothing else.
 outputs.write_to({name: snakemake.output[name] for name in snakemake.output.keys()})  # noqa: SIM118 - iterating gives the paths

@@ -191,6 +191,7 @@ def check_config(
 
     _check_filter(config, samples)
     kind, source = source_settings(config, samples)
+    _check_weighted_collapse(config, kind)
     module = source_module(kind)
     if check_files:
         _check_files(config, module.input_files(source, samples), is_pending)
@@ -217,6 +218,18 @@ def _check_level(config: Mapping[str, Any], comp: Mapping[str, Any], i: int) -> 
             f"{where}: gene level needs differential_expression.collapse other than 'none'"
             " (with 'none' the .genes.tsv tables stay at probe-set level); set"
             " level: probeset or choose a collapse method"
+        )
+
+
+def _check_weighted_collapse(config: Mapping[str, Any], kind: str) -> None:
+    # The count source's gene level keeps one row per gene with its voom
+    # weights: a mean of rows has no weights (sigrestore.pipeline.gene_level_matrix).
+    collapse = (config.get("differential_expression") or {}).get("collapse", "max_mean")
+    if kind == "counts" and collapse == "mean" and annotation_given(config):
+        raise ConfigError(
+            "config key differential_expression.collapse: 'mean' cannot carry the count"
+            " source's voom weights to genes; use max_mean (the row with the highest mean"
+            " log-CPM, the default) or max_iqr"
         )
 
 

@@ -84,8 +84,9 @@ def gene_level(settings: Any) -> bool:
     """Whether a source's settings give gene-level results.
 
     A source's ``Settings`` may say so itself (a ``gene_level`` attribute:
-    the count source, whose table is already at gene level, has none);
-    otherwise a truthy ``annotation`` (the file its gene annotation comes from).
+    the count source when its table has symbols, GEO when the fetch step
+    caches the platform annotation); otherwise a truthy ``annotation`` (the
+    file its gene annotation comes from).
     """
     level = getattr(settings, "gene_level", None)
     if level is not None:

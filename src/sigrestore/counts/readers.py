@@ -38,6 +38,7 @@ __all__ = [
     "COUNT_FORMATS",
     "CountTable",
     "detect_format",
+    "has_symbols",
     "read_count_table",
     "read_geo_annotation",
 ]
@@ -120,6 +121,40 @@ def detect_format(path: str | os.PathLike[str]) -> str:
     if cols[:1] == ["GeneID"] and len(cols) > 1 and all(c.startswith("GSM") for c in cols[1:]):
         return "geo"
     return "table"
+
+
+def has_symbols(
+    path: str | os.PathLike[str],
+    *,
+    format: str = "auto",
+    name_column: str | None = None,
+    annotation: str | os.PathLike[str] | None = None,
+) -> bool:
+    """Whether reading the table will give gene symbols, from its header only.
+
+    Used when the workflow is parsed (before any job): symbols make the gene
+    level (one row per symbol) the default, as an annotation does for arrays.
+    A salmon table has ``gene_name``; a plain table a ``name_column`` or a
+    column of a usual symbol name; a GEO NCBI table symbols from its
+    ``annotation``; featureCounts output none.  A table that cannot be read
+    yet says False (its reading error comes with the job).
+    """
+    path = Path(path)
+    if not path.is_file():
+        return False
+    fmt = detect_format(path) if format == "auto" else format
+    if fmt == "salmon":
+        return True
+    if fmt == "geo":
+        return annotation is not None and bool(str(annotation))
+    if fmt != "table":
+        return False
+    if name_column is not None:
+        return True
+    lines = [ln for ln in _head(path) if not ln.startswith("#")]
+    header = lines[0] if lines else ""
+    cols = [c.strip('"') for c in header.split(_sep(path, header))]
+    return any(c in cols[1:] for c in _NAME_COLUMNS)
 
 
 def read_count_table(

@@ -203,7 +203,15 @@ class _Links(HTMLParser):
 
 
 def list_directory(url: str, options: DownloadOptions = DownloadOptions()) -> list[str]:
-    """File names linked from a directory index page (GEO's HTTPS folders are such pages)."""
+    """File names linked from a directory index page (GEO's HTTPS folders are such pages).
+
+    A ``file://`` URL (a local copy of GEO's layout) lists the folder's files.
+    """
+    if url.startswith("file:"):
+        folder = Path(urllib.request.url2pathname(urllib.parse.urlparse(url).path))
+        if not folder.is_dir():
+            raise DownloadError(f"GET {url} failed: no such folder (listing the folder)")
+        return sorted(p.name for p in folder.iterdir() if p.is_file())
     try:
         with urllib.request.urlopen(_request(url), timeout=options.timeout) as resp:
             charset = resp.headers.get_content_charset() or "utf-8"

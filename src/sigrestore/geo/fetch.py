@@ -56,7 +56,8 @@ class FetchSettings:
     annotation : bool
         Also fetch each platform's GEO annotation table (``GPL....annot.gz``).
     base_url : str
-        GEO's root (``https://ftp.ncbi.nlm.nih.gov/geo``, or a mirror).
+        GEO's root (``https://ftp.ncbi.nlm.nih.gov/geo``, or a mirror: a URL,
+        or a local folder of GEO's layout, relative to the working directory).
     download : DownloadOptions
         Timeouts and retries.
     """
@@ -137,6 +138,14 @@ def _gds_platform(path: Path) -> str | None:
     return None
 
 
+def base_url(base: str) -> str:
+    """GEO's root as a URL: a local folder of GEO's layout (no ``scheme://``,
+    e.g. a mirror on a shared filesystem) becomes its absolute ``file://`` URL."""
+    if "://" in base:
+        return base
+    return Path(base).resolve().as_uri()
+
+
 def fetch_geo(settings: FetchSettings) -> list[FetchedFile]:
     """Download what ``settings`` asks for into ``<cache_dir>/<accession>/``.
 
@@ -161,7 +170,7 @@ def fetch_geo(settings: FetchSettings) -> list[FetchedFile]:
     if cached is not None and _covers(cached, settings):
         return cached
     options = settings.download
-    base = settings.base_url
+    base = base_url(settings.base_url)
     files: list[FetchedFile] = []
     platforms: list[str] = []
     if accession.startswith("GDS"):

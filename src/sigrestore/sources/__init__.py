@@ -43,13 +43,14 @@ from typing import Any
 import pandas as pd
 
 from sigrestore.dataset import ExpressionDataset
-from sigrestore.errors import ConfigError
+from sigrestore.errors import ConfigError, FormatError
 
 __all__ = [
     "MATRIX_SOURCES",
     "SOURCES",
     "SourceResult",
     "drop_unset",
+    "gene_features",
     "source_module",
     "value_transformation",
 ]
@@ -114,6 +115,35 @@ def drop_unset(branch: Mapping[str, Any] | None) -> dict[str, Any]:
     dropping them leaves the dataclass defaults in place.
     """
     return {k: v for k, v in dict(branch or {}).items() if v is not None}
+
+
+def gene_features(dataset: ExpressionDataset, kind: str) -> pd.DataFrame:
+    """The dataset's feature annotation, which must give gene symbols.
+
+    The workflow decides the gene level when it is parsed, from the settings
+    (``Settings.gene_level``: an annotation given or, for GEO, fetched; a
+    count table with a symbol column); the loaded data must then have them.
+
+    Raises
+    ------
+    FormatError
+        No feature annotation, or no feature with a gene symbol (e.g. a GEO
+        platform table without a symbol column).
+    """
+    features = dataset.features
+    has = (
+        features is not None
+        and "gene_symbol" in features.columns
+        and features["gene_symbol"].notna().any()
+    )
+    if not has:
+        files = ", ".join(str(f) for f in dataset.provenance.get("files", [])) or kind
+        raise FormatError(
+            f"{files}: no gene symbol for any feature, but the {kind} source was expected to"
+            f" give them (gene-level results): give an annotation with a gene-symbol column"
+            f" (data.{kind}.annotation)"
+        )
+    return features
 
 
 def value_transformation(provenance: Mapping[str, Any]) -> str:

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from sigrestore.counts.normalize import calc_norm_factors, filter_by_expr
-from sigrestore.counts.readers import COUNT_FORMATS, read_count_table
+from sigrestore.counts.readers import COUNT_FORMATS, has_symbols, read_count_table
 from sigrestore.counts.validate import check_counts, match_samples
 from sigrestore.counts.voom import VoomResult, voom, voom_with_quality_weights
 from sigrestore.dataset import ExpressionDataset
@@ -132,9 +132,17 @@ class CountsSettings:
 
     @property
     def gene_level(self) -> bool:
-        """False: the table's rows are genes already; the workflow's "probe-set"
-        level is the gene level (no collapse, and the voom weights stay aligned)."""
-        return False
+        """Whether the table (or the GEO annotation) gives gene symbols.
+
+        With symbols the workflow has a gene level, as an annotated array
+        source: its rows (gene ids) are collapsed to one row per symbol, the
+        voom weights row carried along (:func:`sigrestore.annotation.collapse_with_weights`).
+        Without, the table's rows are the only level.  Decided from the
+        table's header when the workflow is parsed.
+        """
+        return has_symbols(
+            self.table, format=self.format, name_column=self.name_column, annotation=self.annotation
+        )
 
     @classmethod
     def from_mapping(cls, options: Mapping[str, Any]) -> CountsSettings:
@@ -165,12 +173,15 @@ class PreparedCounts:
         Gene symbol per kept gene ("" unknown), or None.
     provenance
         What was read, filtered and normalised.
+    entrez
+        Entrez GeneID per kept gene (GEO NCBI tables, whose ids they are), or None.
     """
 
     counts: pd.DataFrame
     lib_size: pd.Series
     symbols: pd.Series | None
     provenance: Mapping[str, Any] = field(default_factory=dict)
+    entrez: pd.Series | None = None
 
 
 def _resolve(path: str | None, base_dir: str | os.PathLike[str] | None) -> Path | None:
@@ -249,6 +260,8 @@ def prepare_counts(
         factors_, reference = np.ones(lib.size), None
     counts = pd.DataFrame(values, index=gene_ids, columns=names)
     symbols = None if table.symbols is None else table.symbols.loc[gene_ids]
+    # GEO's NCBI tables are indexed by Entrez GeneID: the tables carry it.
+    entrez = pd.Series(gene_ids, index=gene_ids) if table.format == "geo" else None
     provenance = {
         "source": "counts",
         "table": str(path),
@@ -280,7 +293,9 @@ def prepare_counts(
         genes_in,
         reference,
     )
-    return PreparedCounts(counts, pd.Series(lib * factors_, index=names), symbols, provenance)
+    return PreparedCounts(
+        counts, pd.Series(lib * factors_, index=names), symbols, provenance, entrez=entrez
+    )
 
 
 def _voom(
@@ -352,7 +367,11 @@ def load_counts(
     index, columns = prepared.counts.index, prepared.counts.columns
     features = None
     if prepared.symbols is not None:
-        features = pd.DataFrame({"gene_symbol": prepared.symbols.to_numpy()}, index=index)
+        # "" (a gene without a symbol) is a missing symbol: no gene-level row.
+        symbols = prepared.symbols.replace("", np.nan).to_numpy(dtype=object)
+        features = pd.DataFrame({"gene_symbol": symbols}, index=index)
+        if prepared.entrez is not None:
+            features["entrez_id"] = prepared.entrez.to_numpy(dtype=object)
     provenance = dict(prepared.provenance)
     provenance.update(
         transformation="voom log2-CPM (prior count 0.5, library size + 1)",
@@ -395,6 +414,13 @@ class VoomRefit:
         As :func:`sigrestore.diffexp.differential_expression` takes them.
     quality_weights, span
         voom options, as in :class:`CountsSettings`.
+    rows
+        Gene level: the gene id chosen for each gene symbol (index symbol,
+        :func:`sigrestore.annotation.gene_rows`), ``expr``'s rows being
+        symbols.  voom is then recomputed on every kept gene, as on the full
+        data, and the chosen rows' log-CPM and weights are fitted, so each
+        refit uses the same rows, and the same voom trend population, as the
+        gene-level tables.  None: ``expr``'s rows are gene ids.
     """
 
     counts: pd.DataFrame
@@ -408,6 +434,7 @@ class VoomRefit:
     treat_lfc: float = 0.0
     quality_weights: bool = False
     span: float = 0.5
+    rows: pd.Series | None = None
 
     @classmethod
     def from_prepared(cls, prepared: PreparedCounts, **options: Any) -> VoomRefit:
@@ -427,20 +454,21 @@ class VoomRefit:
         unknown = sorted({o for o in origin if o not in known})
         if unknown:
             raise ConfigError(f"voom refit: no counts for sample(s) {unknown[:5]}")
-        missing = expr.index.difference(self.counts.index)
-        if len(missing):
-            raise ConfigError(
-                f"voom refit: {len(missing)} feature(s) without counts (e.g. {list(missing[:3])})"
-            )
-        counts = self.counts.loc[expr.index, origin].to_numpy()
+        ids = self._gene_ids(expr.index)
+        # Gene level: voom on every kept gene (the full data's trend), then the
+        # chosen rows; otherwise voom on the rows of ``expr``.
+        fitted = self.counts.index if self.rows is not None else ids
+        counts = self.counts.loc[fitted, origin].to_numpy()
         lib = self.lib_size.loc[origin].to_numpy()
         design = build_design(
             samples, factors=list(self.factors), covariates=list(self.covariates)
         ).matrix.to_numpy(dtype=float)
         prior = None if weights is None else np.asarray(weights, dtype=float)
         v, w = _voom(counts, design, lib, quality=self.quality_weights, span=self.span, prior=prior)
+        take = pd.Index(fitted).get_indexer(ids)
+        values, w = v.expression[take], w[take]
         return differential_expression(
-            pd.DataFrame(v.expression, index=expr.index, columns=expr.columns),
+            pd.DataFrame(values, index=expr.index, columns=expr.columns),
             samples,
             factors=list(self.factors),
             contrasts=dict(self.contrasts),
@@ -451,6 +479,25 @@ class VoomRefit:
             treat_lfc=self.treat_lfc,
             weights=pd.DataFrame(w, index=expr.index, columns=expr.columns),
         )
+
+    def _gene_ids(self, features: pd.Index) -> pd.Index:
+        """The count rows (gene ids) of ``features`` (gene ids, or symbols via ``rows``)."""
+        if self.rows is not None:
+            absent = features.difference(self.rows.index)
+            if len(absent):
+                raise ConfigError(
+                    f"voom refit: {len(absent)} gene(s) without a chosen row"
+                    f" (e.g. {list(absent[:3])})"
+                )
+            ids = pd.Index(self.rows.loc[features].astype(str).to_numpy())
+        else:
+            ids = features
+        missing = ids.difference(self.counts.index)
+        if len(missing):
+            raise ConfigError(
+                f"voom refit: {len(missing)} feature(s) without counts (e.g. {list(missing[:3])})"
+            )
+        return ids
 
 
 # --------------------------------------------------------------------------- source contract
@@ -528,14 +575,16 @@ def refit_for(
     factors: Sequence[str],
     contrasts: Mapping[str, str],
     covariates: Sequence[str] = (),
+    rows: pd.Series | None = None,
     **limma: Any,
 ) -> VoomRefit:
     """The restoration bootstrap's ``de_function`` for the count source.
 
     The counts are read and filtered again (:func:`prepare_counts`: the same
     genes and effective library sizes as the dataset's), and every resample
-    is refitted through voom.  ``limma`` holds ``block``, ``trend``,
-    ``robust``, ``treat_lfc``.
+    is refitted through voom.  ``rows`` (gene level): the gene id chosen for
+    each symbol (see :class:`VoomRefit`).  ``limma`` holds ``block``,
+    ``trend``, ``robust``, ``treat_lfc``.
     """
     prepared = prepare_counts(settings, samples, factors=factors, covariates=covariates)
     return VoomRefit.from_prepared(
@@ -545,5 +594,6 @@ def refit_for(
         covariates=tuple(covariates),
         quality_weights=settings.quality_weights,
         span=settings.span,
+        rows=rows,
         **limma,
     )

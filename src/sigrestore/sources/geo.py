@@ -162,6 +162,22 @@ class GeoSettings:
         """``<cache_dir>/<accession>``."""
         return Path(self.cache_dir) / self.accession
 
+    @property
+    def gene_level(self) -> bool:
+        """Whether the workflow has gene-level results, known before any job runs.
+
+        True with an ``annotation`` file, and by default for a matrix read from
+        the cache: the fetch step downloads the platform's annotation table
+        (``GPL....annot.gz``, or the platform SOFT) with the series matrix and
+        fails when it cannot, so its gene symbols are there when the matrix is
+        read.  An explicit ``matrix`` without ``annotation`` has no fetch step
+        (no gene level); ``raw: true`` (RMA on the CEL files) has a gene level
+        only with ``annotation``.
+        """
+        if self.annotation:
+            return True
+        return self.matrix is None and not self.raw
+
 
 def _matrix_platform(name: str) -> str | None:
     stem = name.split("_series_matrix", 1)[0]
