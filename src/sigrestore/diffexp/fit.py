@@ -348,11 +348,21 @@ def fit_contrasts(
             fit = pylimma.lm_fit(y, x, **kwargs)
             cfit = pylimma.contrasts_fit(fit, cmat)
     if eb is None:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            # legacy=True: limma 3.54's hyperparameter estimation, also when
-            # genes have unequal residual df (missing values).
-            eb = pylimma.e_bayes(cfit, trend=trend, robust=robust, legacy=True)
+        eb = _e_bayes(cfit, trend=trend, robust=robust)
+    return _de_fit(expr, cm, cfit, eb, trend, robust, correlation, weights)
+
+
+def _e_bayes(cfit, *, trend: bool, robust: bool):
+    """pylimma's eBayes without its warnings about genes lacking residual df."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        # legacy=True: limma 3.54's hyperparameter estimation, also when
+        # genes have unequal residual df (missing values).
+        return pylimma.e_bayes(cfit, trend=trend, robust=robust, legacy=True)
+
+
+def _de_fit(expr, cm, cfit, eb, trend, robust, correlation, weights) -> DEFit:
+    """The :class:`DEFit` of a contrast fit and its eBayes statistics."""
     return DEFit(
         features=expr.index,
         contrast_names=[str(c) for c in cm.columns],
@@ -401,19 +411,8 @@ def _fit_observation_weights(
         if correlation is not None:
             raise DesignError("an intra-block correlation was given without a block")
         cfit = lm_contrasts_obs_weights(y, x, cmat, w)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        eb = pylimma.e_bayes(cfit, trend=trend, robust=robust, legacy=True)
-    return DEFit(
-        features=expr.index,
-        contrast_names=[str(c) for c in cm.columns],
-        trend=bool(trend),
-        robust=bool(robust),
-        correlation=None if correlation is None else float(correlation),
-        weights=aw,
-        _cfit=cfit,
-        _eb=eb,
-    )
+    eb = _e_bayes(cfit, trend=trend, robust=robust)
+    return _de_fit(expr, cm, cfit, eb, trend, robust, correlation, aw)
 
 
 def _array_weight_vector(weights, n: int) -> np.ndarray:
