@@ -540,13 +540,9 @@ def test_headline_sentence(row, sentence):
     assert comparison_sentence("cmp", row).startswith(sentence)
 
 
-def test_init_writes_a_sheet_and_a_config_that_checks(dataset, capsys, monkeypatch):
-    from sigrestore.cli import main
-
-    tmp_path, _ = dataset
-    monkeypatch.chdir(tmp_path)
-    pattern = r"(?P<cell_line>[a-z]+)_(?P<treatment>[a-z]+)_(?P<replicate>\d+)"
-    args = [
+def _init_args(pattern: str, out_dir: str) -> list[str]:
+    """``sigrestore init`` of the dataset fixture's CEL files (run in its directory)."""
+    return [
         "init",
         "--cel-dir",
         "raw",
@@ -555,8 +551,16 @@ def test_init_writes_a_sheet_and_a_config_that_checks(dataset, capsys, monkeypat
         "--pattern",
         pattern,
         "--out-dir",
-        "mine",
+        out_dir,
     ]
+
+
+def test_init_writes_a_sheet_and_a_config_that_checks(dataset, capsys, monkeypatch):
+    from sigrestore.cli import main
+
+    tmp_path, _ = dataset
+    monkeypatch.chdir(tmp_path)
+    args = _init_args(r"(?P<cell_line>[a-z]+)_(?P<treatment>[a-z]+)_(?P<replicate>\d+)", "mine")
     assert main(args) == 0
     sheet = pd.read_csv(tmp_path / "mine" / "samples.tsv", sep="\t", dtype=str)
     assert list(sheet.columns) == ["sample", "file", "cell_line", "treatment", "replicate"]
@@ -576,22 +580,7 @@ def test_init_pattern_that_does_not_match_lists_the_files(dataset, capsys, monke
 
     tmp_path, _ = dataset
     monkeypatch.chdir(tmp_path)
-    assert (
-        main(
-            [
-                "init",
-                "--cel-dir",
-                "raw",
-                "--cdf",
-                "raw/TinyChip.CDF",
-                "--pattern",
-                r"(?P<cell_line>sens)_(?P<treatment>\w+)_\d",
-                "--out-dir",
-                "x",
-            ]
-        )
-        == 1
-    )
+    assert main(_init_args(r"(?P<cell_line>sens)_(?P<treatment>\w+)_\d", "x")) == 1
     assert "does not match 4 of 8 sample names: res_drug_1" in capsys.readouterr().err
 
 

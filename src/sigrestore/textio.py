@@ -74,6 +74,20 @@ def decode_error_position(raw: bytes, exc: UnicodeDecodeError) -> str:
     )
 
 
+def _read_text(p: Path, what: str, kind: str) -> str:
+    """The UTF-8 text of ``p``; ConfigError naming ``what`` when it is missing, a
+    directory (not the ``kind`` file expected), unreadable or badly encoded."""
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{what} {p} does not exist") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{what} {p} is a directory; a {kind} file was expected") from None
+    except OSError as exc:
+        raise ConfigError(f"{what} {p} cannot be read: {exc.strerror or exc}") from None
+    return decode_text(raw, p, what=what)
+
+
 def read_tsv_text(path: str | os.PathLike[str], *, what: str = "sample sheet") -> pd.DataFrame:
     """Read a tab-separated table as text (every column ``str``, no NA parsing).
 
@@ -85,15 +99,7 @@ def read_tsv_text(path: str | os.PathLike[str], *, what: str = "sample sheet") -
         the line).
     """
     p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(f"{what} {p} does not exist") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{what} {p} is a directory; a tab-separated file was expected") from None
-    except OSError as exc:
-        raise ConfigError(f"{what} {p} cannot be read: {exc.strerror or exc}") from None
-    text = decode_text(raw, p, what=what)
+    text = _read_text(p, what, "tab-separated")
     try:
         return pd.read_csv(
             io.StringIO(text),
@@ -153,15 +159,7 @@ def read_yaml(path: str | os.PathLike[str], *, what: str = "config") -> Any:
     import yaml
 
     p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(f"{what} {p} does not exist") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{what} {p} is a directory; a YAML file was expected") from None
-    except OSError as exc:
-        raise ConfigError(f"{what} {p} cannot be read: {exc.strerror or exc}") from None
-    text = decode_text(raw, p, what=what)
+    text = _read_text(p, what, "YAML")
     try:
         return yaml.load(text, Loader=_unique_key_loader())
     except yaml.MarkedYAMLError as exc:

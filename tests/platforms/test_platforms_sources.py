@@ -118,6 +118,20 @@ def _edit(path: Path, old: str, new: str, count: int = 1) -> None:
     path.write_text(text.replace(old, new, count))
 
 
+def _set_field(path: Path, rows: tuple[int, ...], column: int, value: str) -> list[str]:
+    """Set tab-separated field ``column`` of the 0-based lines ``rows`` of ``path``
+    to ``value``; the fields it replaced."""
+    lines = path.read_text().split("\n")
+    old = []
+    for k in rows:
+        fields = lines[k].split("\t")
+        old.append(fields[column])
+        fields[column] = value
+        lines[k] = "\t".join(fields)
+    path.write_text("\n".join(lines))
+    return old
+
+
 def test_missing_avg_signal_column_named(ilmn, tmp_path):
     d = _copy_illumina(ilmn, tmp_path)
     _edit(d / "sample_probe_profile.txt", "resistant_rapamycin_2.AVG_Signal", "rr2.Signal")
@@ -150,18 +164,10 @@ def test_control_profile_without_negatives(ilmn, tmp_path):
 
 def test_illumina_non_numeric_and_non_finite(ilmn, tmp_path):
     d = _copy_illumina(ilmn, tmp_path)
-    lines = (d / "sample_probe_profile.txt").read_text().split("\n")
-    fields = lines[10].split("\t")
-    fields[2] = "abc"
-    lines[10] = "\t".join(fields)
-    (d / "sample_probe_profile.txt").write_text("\n".join(lines))
+    _set_field(d / "sample_probe_profile.txt", (10,), 2, "abc")
     with pytest.raises(FormatError, match=r"line 11, column 'resistant_vehicle_1\.AVG_Signal'"):
         load_illumina(ILMN, sheet(d), base_dir=d)
-    for k in (10, 12, 13):
-        fields = lines[k].split("\t")
-        fields[2] = "NaN"
-        lines[k] = "\t".join(fields)
-    (d / "sample_probe_profile.txt").write_text("\n".join(lines))
+    _set_field(d / "sample_probe_profile.txt", (10, 12, 13), 2, "NaN")
     with pytest.raises(
         FormatError,
         match=r"3 missing or non-finite AVG_Signal value\(s\); the first at line 11,"
@@ -172,12 +178,7 @@ def test_illumina_non_numeric_and_non_finite(ilmn, tmp_path):
 
 def test_illumina_negative_signals_counted_when_refused(ilmn, tmp_path):
     d = _copy_illumina(ilmn, tmp_path)
-    lines = (d / "sample_probe_profile.txt").read_text().split("\n")
-    for k in (9, 20):
-        fields = lines[k].split("\t")
-        fields[6] = "-3.5"
-        lines[k] = "\t".join(fields)
-    (d / "sample_probe_profile.txt").write_text("\n".join(lines))
+    _set_field(d / "sample_probe_profile.txt", (9, 20), 6, "-3.5")
     refuse = IlluminaSettings(
         probe_profile="sample_probe_profile.txt",
         control_profile="control_probe_profile.txt",
@@ -249,13 +250,8 @@ def test_agilent_without_features_section(agil, tmp_path):
 def test_agilent_different_probe_list_names_first_probe(agil, tmp_path):
     d = _copy_agilent(agil, tmp_path)
     path = _plain(d, 3)
-    lines = path.read_text().split("\n")
-    k = 14  # line 15: the 5th feature (10 lines of FEPARAMS, STATS and column lines)
-    fields = lines[k].split("\t")
-    old = fields[5]
-    fields[5] = "A_99_P0000001"
-    lines[k] = "\t".join(fields)
-    path.write_text("\n".join(lines))
+    # line 15: the 5th feature (10 lines of FEPARAMS, STATS and column lines)
+    (old,) = _set_field(path, (14,), 5, "A_99_P0000001")
     with pytest.raises(FormatError, match=rf"line 15: feature 5 is probe 'A_99_P0000001'.*{old}"):
         load_agilent(AgilentSettings(), sheet(d), base_dir=d)
 
@@ -271,18 +267,10 @@ def test_agilent_mixed_designs(agil, tmp_path):
 def test_agilent_negative_and_missing_signals_counted(agil, tmp_path):
     d = _copy_agilent(agil, tmp_path)
     path = _plain(d, 0)
-    lines = path.read_text().split("\n")
-    for k in (20, 30, 40):
-        fields = lines[k].split("\t")
-        fields[10] = "-5.0"  # gMedianSignal
-        lines[k] = "\t".join(fields)
-    path.write_text("\n".join(lines))
+    _set_field(path, (20, 30, 40), 10, "-5.0")  # gMedianSignal
     with pytest.raises(FormatError, match=r"3 negative intensity value\(s\); the first at line 21"):
         load_agilent(AgilentSettings(), sheet(d), base_dir=d)
-    fields = lines[50].split("\t")
-    fields[11] = ""  # gBGMedianSignal
-    lines[50] = "\t".join(fields)
-    path.write_text("\n".join(lines))
+    _set_field(path, (50,), 11, "")  # gBGMedianSignal
     with pytest.raises(FormatError, match=r"1 missing or non-finite.*line 51.*gBGMedianSignal"):
         load_agilent(AgilentSettings(), sheet(d), base_dir=d)
 

@@ -315,16 +315,7 @@ def fit_contrasts(
         weights = np.asarray(pylimma.array_weights(y, x, weights=prior), dtype=float)
         if given is not None:
             weights = weights * given
-    if block is not None:
-        block = np.asarray(block)
-        if block.shape != (x.shape[0],):
-            raise DesignError(f"block has {block.size} labels for {x.shape[0]} arrays")
-        if correlation is None:
-            correlation, _ = duplicate_correlation(y, x, block, weights=weights)
-        if not -1 < correlation < 1:
-            raise DesignError(f"intra-block correlation {correlation!r} is not in (-1, 1)")
-    elif correlation is not None:
-        raise DesignError("an intra-block correlation was given without a block")
+    block, correlation = _block_correlation(y, x, block, correlation, weights)
     complete = not np.isnan(y).any()
     eb = None
     if block is None and (complete or weights is None):
@@ -348,11 +339,40 @@ def fit_contrasts(
             fit = pylimma.lm_fit(y, x, **kwargs)
             cfit = pylimma.contrasts_fit(fit, cmat)
     if eb is None:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            # legacy=True: limma 3.54's hyperparameter estimation, also when
-            # genes have unequal residual df (missing values).
-            eb = pylimma.e_bayes(cfit, trend=trend, robust=robust, legacy=True)
+        eb = _e_bayes(cfit, trend=trend, robust=robust)
+    return _de_fit(expr, cm, cfit, eb, trend, robust, correlation, weights)
+
+
+def _block_correlation(y, x, block, correlation, weights):
+    """``block`` as an array of one label per array and the intra-block
+    correlation (given, or :func:`duplicate_correlation`'s with ``weights``);
+    ``(None, None)`` without a block.  DesignError for a block of the wrong
+    length, a correlation outside (-1, 1) or one given without a block."""
+    if block is None:
+        if correlation is not None:
+            raise DesignError("an intra-block correlation was given without a block")
+        return None, None
+    block = np.asarray(block)
+    if block.shape != (x.shape[0],):
+        raise DesignError(f"block has {block.size} labels for {x.shape[0]} arrays")
+    if correlation is None:
+        correlation, _ = duplicate_correlation(y, x, block, weights=weights)
+    if not -1 < correlation < 1:
+        raise DesignError(f"intra-block correlation {correlation!r} is not in (-1, 1)")
+    return block, correlation
+
+
+def _e_bayes(cfit, *, trend: bool, robust: bool):
+    """pylimma's eBayes without its warnings about genes lacking residual df."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        # legacy=True: limma 3.54's hyperparameter estimation, also when
+        # genes have unequal residual df (missing values).
+        return pylimma.e_bayes(cfit, trend=trend, robust=robust, legacy=True)
+
+
+def _de_fit(expr, cm, cfit, eb, trend, robust, correlation, weights) -> DEFit:
+    """The :class:`DEFit` of a contrast fit and its eBayes statistics."""
     return DEFit(
         features=expr.index,
         contrast_names=[str(c) for c in cm.columns],
@@ -385,35 +405,16 @@ def _fit_observation_weights(
     if array_weights:
         aw = np.asarray(pylimma.array_weights(y, x, weights=w), dtype=float)
         w = w * aw[None, :]
+    block, correlation = _block_correlation(y, x, block, correlation, w)
     if block is not None:
-        block = np.asarray(block)
-        if block.shape != (x.shape[0],):
-            raise DesignError(f"block has {block.size} labels for {x.shape[0]} arrays")
-        if correlation is None:
-            correlation, _ = duplicate_correlation(y, x, block, weights=w)
-        if not -1 < correlation < 1:
-            raise DesignError(f"intra-block correlation {correlation!r} is not in (-1, 1)")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             fit = pylimma.lm_fit(y, x, weights=w, block=block, correlation=float(correlation))
             cfit = pylimma.contrasts_fit(fit, cmat)
     else:
-        if correlation is not None:
-            raise DesignError("an intra-block correlation was given without a block")
         cfit = lm_contrasts_obs_weights(y, x, cmat, w)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        eb = pylimma.e_bayes(cfit, trend=trend, robust=robust, legacy=True)
-    return DEFit(
-        features=expr.index,
-        contrast_names=[str(c) for c in cm.columns],
-        trend=bool(trend),
-        robust=bool(robust),
-        correlation=None if correlation is None else float(correlation),
-        weights=aw,
-        _cfit=cfit,
-        _eb=eb,
-    )
+    eb = _e_bayes(cfit, trend=trend, robust=robust)
+    return _de_fit(expr, cm, cfit, eb, trend, robust, correlation, aw)
 
 
 def _array_weight_vector(weights, n: int) -> np.ndarray:

@@ -19,7 +19,14 @@ from typing import BinaryIO
 
 from sigrestore.errors import FormatError
 
-__all__ = ["CHUNK_BYTES", "BlockReader", "check_not_html", "open_text_binary", "read_all"]
+__all__ = [
+    "CHUNK_BYTES",
+    "BlockReader",
+    "check_not_html",
+    "decode_line",
+    "open_text_binary",
+    "read_all",
+]
 
 _GZIP_MAGIC = b"\x1f\x8b"
 CHUNK_BYTES = 1 << 24  # decompress 16 MiB at a time
@@ -142,3 +149,12 @@ class BlockReader:
                 self.line += body.count(b"\n")
                 self._pos = len(self._buf)
                 return body, False
+
+
+def decode_line(raw: bytes) -> str:
+    """A header line without its line ending, as UTF-8 or, failing that, Latin-1."""
+    text = raw.rstrip(b"\r\n")
+    try:
+        return text.decode("utf-8")
+    except UnicodeDecodeError:
+        return text.decode("latin-1")

@@ -21,7 +21,13 @@ from pathlib import Path
 import pandas as pd
 
 from sigrestore.errors import FormatError
-from sigrestore.geo._open import GZIP_ERRORS, check_not_html, open_text_binary, read_all
+from sigrestore.geo._open import (
+    GZIP_ERRORS,
+    check_not_html,
+    decode_line,
+    open_text_binary,
+    read_all,
+)
 from sigrestore.geo.values import check_values, parse_table
 
 __all__ = ["SeriesMatrix", "characteristics_table", "read_series_matrix"]
@@ -80,14 +86,6 @@ def _cells(line: str) -> list[str]:
             c = c[1:-1]
         out.append(c)
     return out
-
-
-def _decode(raw: bytes) -> str:
-    text = raw.rstrip(b"\r\n")
-    try:
-        return text.decode("utf-8")
-    except UnicodeDecodeError:
-        return text.decode("latin-1")
 
 
 def characteristics_table(
@@ -180,7 +178,7 @@ def read_series_matrix(path: str | os.PathLike[str]) -> SeriesMatrix:
                     break
                 if not stripped:
                     continue
-                line = _decode(raw)
+                line = decode_line(raw)
                 if line.startswith("!Series_"):
                     key = line.split("\t", 1)[0][len("!Series_") :]
                     series.setdefault(key, []).append(" ".join(_cells(line)))
@@ -230,7 +228,7 @@ def _build(
         )
     table = body[:end]
     header_end = table.find(b"\n")
-    header = _decode(table[: header_end if header_end >= 0 else len(table)])
+    header = decode_line(table[: header_end if header_end >= 0 else len(table)])
     columns = [c.strip().strip('"') for c in header.split("\t")]
     header_line = begin_line + 1
     if not columns or columns[0].upper() != "ID_REF":

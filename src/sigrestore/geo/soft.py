@@ -22,7 +22,13 @@ from pathlib import Path
 import pandas as pd
 
 from sigrestore.errors import FormatError
-from sigrestore.geo._open import GZIP_ERRORS, BlockReader, check_not_html, open_text_binary
+from sigrestore.geo._open import (
+    GZIP_ERRORS,
+    BlockReader,
+    check_not_html,
+    decode_line,
+    open_text_binary,
+)
 from sigrestore.geo.series_matrix import characteristics_table
 from sigrestore.geo.values import check_values, parse_table, to_float
 
@@ -184,14 +190,6 @@ class SoftFile:
 _KINDS = {"SERIES", "PLATFORM", "SAMPLE", "DATASET", "SUBSET", "DATABASE", "ANNOTATION"}
 
 
-def _decode(raw: bytes) -> str:
-    text = raw.rstrip(b"\r\n")
-    try:
-        return text.decode("utf-8")
-    except UnicodeDecodeError:
-        return text.decode("latin-1")
-
-
 def read_soft(path: str | os.PathLike[str]) -> SoftFile:
     """Read a GEO SOFT file (family, GDS, GSM or GPL; plain or gzip).
 
@@ -218,7 +216,7 @@ def read_soft(path: str | os.PathLike[str]) -> SoftFile:
                     check_not_html(raw, path)
                 if not raw.strip():
                     continue
-                line = _decode(raw)
+                line = decode_line(raw)
                 if line.startswith("^"):
                     kind, _, acc = line[1:].partition("=")
                     kind = kind.strip().upper()

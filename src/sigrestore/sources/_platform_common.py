@@ -1,5 +1,5 @@
-"""Helpers shared by the Illumina and Agilent sources: settings from a mapping,
-group sizes, sheet checks, symbol lookup."""
+"""Helpers shared by the Illumina and Agilent sources: settings from a mapping
+or the config, group sizes, sheet checks, symbol lookup."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
+from sigrestore.annotation import read_annotation
 from sigrestore.errors import ConfigError
 
 T = TypeVar("T")
@@ -34,6 +35,21 @@ def settings_from_mapping(cls: type[T], mapping: Mapping[str, Any] | None, key: 
         raise ConfigError(f"{key}: {exc}") from exc
 
 
+def settings_from_config(cls: type[T], config: Mapping[str, Any], kind: str) -> T:
+    """``data.<kind>`` of the schema-checked config as ``cls`` (null keys: the defaults).
+
+    ``group_columns`` null means the design's factors (``design.factors``).
+    """
+    from sigrestore.sources import drop_unset
+
+    branch = drop_unset((config.get("data") or {}).get(kind))
+    if "group_columns" not in branch:
+        factors = (config.get("design") or {}).get("factors")
+        if factors:
+            branch["group_columns"] = list(factors)
+    return settings_from_mapping(cls, branch, f"data.{kind}")
+
+
 def resolve(path: str | os.PathLike[str], base_dir: str | os.PathLike[str] | None) -> Path:
     """``path`` relative to ``base_dir`` unless absolute."""
     p = Path(path)
@@ -45,12 +61,15 @@ def check_sheet(samples: pd.DataFrame, columns: Sequence[str], what: str) -> Non
     for col in ("sample", *columns):
         if col not in samples.columns:
             raise ConfigError(f"sample sheet: no column {col!r} (needed by the {what} source)")
-    dup = samples["sample"].astype(str).duplicated().to_numpy()
+    check_unique(samples["sample"], "sample")
+
+
+def check_unique(values: pd.Series, what: str) -> None:
+    """ConfigError naming the first sheet row whose ``what`` repeats an earlier one."""
+    dup = values.astype(str).duplicated().to_numpy()
     if dup.any():
         row = int(np.flatnonzero(dup)[0])
-        raise ConfigError(
-            f"sample sheet, row {row + 1}: sample {samples['sample'].iat[row]!r} is repeated"
-        )
+        raise ConfigError(f"sample sheet, row {row + 1}: {what} {values.iat[row]!r} is repeated")
 
 
 def min_arrays(samples: pd.DataFrame, given: int | None, groups: Sequence[str]) -> int:
@@ -64,6 +83,14 @@ def min_arrays(samples: pd.DataFrame, given: int | None, groups: Sequence[str]) 
     if not cols:
         return len(samples)
     return int(samples.groupby(cols, dropna=False).size().min())
+
+
+def annotation_features(
+    path: str | os.PathLike[str], base_dir: str | os.PathLike[str] | None, index: pd.Index
+) -> pd.DataFrame:
+    """``gene_symbol`` and ``entrez_id`` of the probes ``index`` from an annotation table."""
+    table = read_annotation(resolve(path, base_dir))
+    return table.reindex(index)[["gene_symbol", "entrez_id"]]
 
 
 def clean_symbols(values: pd.Series) -> pd.Series:

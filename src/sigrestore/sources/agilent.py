@@ -18,17 +18,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sigrestore.annotation import read_annotation
 from sigrestore.dataset import ExpressionDataset
 from sigrestore.errors import ConfigError
 from sigrestore.platforms.agilent import normalize_agilent, read_fe_files
 from sigrestore.sources._platform_common import (
+    annotation_features,
     check_sheet,
+    check_unique,
     clean_symbols,
     min_arrays,
     resolve,
     settings_from_mapping,
 )
+from sigrestore.sources._platform_common import settings_from_config as _settings_from_config
 
 __all__ = [
     "KIND",
@@ -125,10 +127,7 @@ def load_agilent(
     check_sheet(samples, (settings.file_column,), "agilent")
     samples = samples.reset_index(drop=True)
     files = samples[settings.file_column].astype(str)
-    dup = files.duplicated().to_numpy()
-    if dup.any():
-        row = int(np.flatnonzero(dup)[0])
-        raise ConfigError(f"sample sheet, row {row + 1}: file {files.iat[row]!r} is repeated")
+    check_unique(files, "file")
     paths = [resolve(f, base_dir) for f in files]
     fe = read_fe_files(paths, signal=settings.signal)
     names = samples["sample"].astype(str).tolist()
@@ -137,8 +136,7 @@ def load_agilent(
         fe, names, offset=settings.offset, well_above_min_arrays=k, threads=settings.threads
     )
     if settings.annotation is not None:
-        table = read_annotation(resolve(settings.annotation, base_dir))
-        features = table.reindex(res.expression.index)[["gene_symbol", "entrez_id"]]
+        features = annotation_features(settings.annotation, base_dir, res.expression.index)
     else:
         info = res.features
         gene = info["GeneName"] if "GeneName" in info else pd.Series(np.nan, index=info.index)
@@ -192,14 +190,7 @@ def settings_from_config(
 
     ``group_columns`` null means the design's factors (``design.factors``).
     """
-    from sigrestore.sources import drop_unset
-
-    branch = drop_unset((config.get("data") or {}).get(KIND))
-    if "group_columns" not in branch:
-        factors = (config.get("design") or {}).get("factors")
-        if factors:
-            branch["group_columns"] = list(factors)
-    return AgilentSettings.from_mapping(branch)
+    return _settings_from_config(AgilentSettings, config, KIND)
 
 
 def _sheet_files(settings: AgilentSettings, samples: pd.DataFrame) -> pd.Series:
@@ -238,10 +229,7 @@ def check_inputs(
     """The sheet names one FE file per sample, no file twice."""
     check_sheet(samples, (), "agilent")
     files = _sheet_files(settings, samples)
-    dup = files.duplicated().to_numpy()
-    if dup.any():
-        row = int(np.flatnonzero(dup)[0])
-        raise ConfigError(f"sample sheet, row {row + 1}: file {files.iat[row]!r} is repeated")
+    check_unique(files, "file")
 
 
 def load(settings: AgilentSettings, samples: pd.DataFrame, *, threads: int = 1) -> Any:

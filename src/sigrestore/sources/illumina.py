@@ -20,7 +20,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sigrestore.annotation import read_annotation
 from sigrestore.dataset import ExpressionDataset
 from sigrestore.errors import ConfigError, FormatError
 from sigrestore.platforms.illumina import (
@@ -30,12 +29,14 @@ from sigrestore.platforms.illumina import (
     read_probe_profile,
 )
 from sigrestore.sources._platform_common import (
+    annotation_features,
     check_sheet,
     clean_symbols,
     min_arrays,
     resolve,
     settings_from_mapping,
 )
+from sigrestore.sources._platform_common import settings_from_config as _settings_from_config
 
 __all__ = [
     "KIND",
@@ -265,8 +266,7 @@ def _select(profile, arrays: list[str]):
 def _features(annotation: pd.DataFrame, settings: IlluminaSettings, base_dir) -> pd.DataFrame:
     index = annotation.index
     if settings.annotation is not None:
-        table = read_annotation(resolve(settings.annotation, base_dir))
-        out = table.reindex(index)[["gene_symbol", "entrez_id"]]
+        out = annotation_features(settings.annotation, base_dir, index)
         out.index.name = "probe"
         return out
     upper = {c.upper(): c for c in annotation.columns}
@@ -289,14 +289,7 @@ def settings_from_config(
 
     ``group_columns`` null means the design's factors (``design.factors``).
     """
-    from sigrestore.sources import drop_unset
-
-    branch = drop_unset((config.get("data") or {}).get(KIND))
-    if "group_columns" not in branch:
-        factors = (config.get("design") or {}).get("factors")
-        if factors:
-            branch["group_columns"] = list(factors)
-    return IlluminaSettings.from_mapping(branch)
+    return _settings_from_config(IlluminaSettings, config, KIND)
 
 
 def input_files(settings: IlluminaSettings, samples: pd.DataFrame) -> list[tuple[str, str]]:
