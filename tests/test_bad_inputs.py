@@ -540,6 +540,37 @@ def test_headline_sentence(row, sentence):
     assert comparison_sentence("cmp", row).startswith(sentence)
 
 
+def test_headline_sentence_with_an_na_corrected_fraction_names_the_called_share():
+    from sigrestore.frontend.headline import comparison_sentence
+
+    row = {
+        "level": "gene",
+        "signature_size": 12,
+        "restored_fraction": 0.25,
+        "ci_low": 0.09,
+        "ci_high": 0.53,
+        "restored_fraction_corrected": float("nan"),
+        "corrected_note": "fewer than 20 features",
+    }
+    assert comparison_sentence("cmp", row) == (
+        "cmp: 25.0% (95% CI 9.0%-53.0%) of the 12-gene reference signature are called"
+        " restored; the power-corrected fraction is NA (fewer than 20 features)."
+    )
+
+
+def test_headlines_print_the_reports_sentence(tmp_path):
+    from sigrestore.frontend.headline import headlines
+    from sigrestore.restoration import ComparisonSpec
+
+    folder = tmp_path / "results" / "restoration" / "cmp"
+    folder.mkdir(parents=True)
+    pd.DataFrame(
+        {"comparison": ["cmp"], "sentence": ["The cotreatment restores 42% (95% CI 35%-56%)."]}
+    ).to_csv(folder / "headline.tsv", sep="\t", index=False)
+    spec = ComparisonSpec.from_dict({"name": "cmp", "reference": "a", "restoration": "b"})
+    assert headlines([spec], tmp_path) == ["cmp: The cotreatment restores 42% (95% CI 35%-56%)."]
+
+
 def _init_args(pattern: str, out_dir: str) -> list[str]:
     """``sigrestore init`` of the dataset fixture's CEL files (run in its directory)."""
     return [

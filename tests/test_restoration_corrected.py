@@ -407,7 +407,8 @@ def test_outputs_headline_and_figures(study, tmp_path):
     sentence = head["sentence"].iloc[0]
     x = f"{100 * s.restored_fraction_corrected:.0f}%"
     assert sentence.startswith(f"The cotreatment restores {x} (95% CI ")
-    assert f"of the {int(s.signature_size)}-feature reference signature" in sentence
+    noun = {"gene": "gene", "probeset": "probe-set"}[s.level]
+    assert f"of the {int(s.signature_size)}-{noun} reference signature" in sentence
     assert f"{100 * s.restored_fraction:.0f}% are called restored at FDR 0.05" in sentence
     assert f"is {s.slope:.2f}." in sentence
     sens = pd.read_csv(tmp_path / "threshold_sensitivity.tsv", sep="\t")

@@ -46,6 +46,15 @@ def comparison_sentence(name: str, row: Mapping, *, confidence: float = 0.95) ->
     interval = ""
     if low is not None and high is not None and not (_missing(low) or _missing(high)):
         interval = f" ({confidence:.0%} CI {_pct(low)}-{_pct(high)})"
+    if corrected is not None and not after:
+        # The summary has the corrected column but it is NA: say so rather
+        # than present the called fraction as if it were the corrected one.
+        note = row.get("corrected_note")
+        reason = f" ({note})" if note is not None and not _missing(note) and note else ""
+        return (
+            f"{name}: {_pct(value)}{interval} of the {size_text} reference signature are"
+            f" called restored; the power-corrected fraction is NA{reason}."
+        )
     return (
         f"{name}: the cotreatment restores {_pct(value)}{interval} of the {size_text}"
         f" reference signature{after}."
@@ -62,7 +71,10 @@ def _missing(x) -> bool:
 def headlines(
     comparisons: Iterable[ComparisonSpec], workdir: str | os.PathLike[str] = "."
 ) -> list[str]:
-    """One sentence per comparison whose summary exists under ``workdir``.
+    """One sentence per comparison whose results exist under ``workdir``.
+
+    The sentence of the comparison's ``headline.tsv`` (the one the report opens
+    with) when it exists, else one made from its ``summary.tsv``.
 
     Parameters
     ----------
@@ -76,7 +88,13 @@ def headlines(
     out = []
     for spec in comparisons:
         name = spec.name
-        path = Path(workdir) / "results" / "restoration" / name / "summary.tsv"
+        folder = Path(workdir) / "results" / "restoration" / name
+        sentence = _report_sentence(folder / "headline.tsv")
+        if sentence:
+            # The sentence the report opens with (restoration.headline).
+            out.append(f"{name}: {sentence}")
+            continue
+        path = folder / "summary.tsv"
         if not path.is_file():
             out.append(f"{name}: no summary ({path} was not written).")
             continue
@@ -87,3 +105,14 @@ def headlines(
         row = {"level": spec.level, **table.iloc[0].to_dict()}
         out.append(comparison_sentence(name, row, confidence=spec.bootstrap.confidence))
     return out
+
+
+def _report_sentence(path: Path) -> str:
+    """The ``sentence`` of a comparison's ``headline.tsv``; "" when there is none."""
+    if not path.is_file():
+        return ""
+    table = pd.read_csv(path, sep="\t")
+    if table.empty or "sentence" not in table.columns:
+        return ""
+    sentence = table["sentence"].iloc[0]
+    return sentence if isinstance(sentence, str) else ""

@@ -28,13 +28,15 @@ def _pct(x: float) -> str:
 def headline_sentence(row: pd.Series) -> str:
     """The sentence of one summary row (a row of ``summary.tsv``).
 
-    "The cotreatment restores X% (95% CI a-b) of the N-feature reference
+    "The cotreatment restores X% (95% CI a-b) of the N-gene reference
     signature after correcting for power; Y% are called restored at FDR q;
     the restored share of the effect size is Z."  A corrected fraction that
     is NA says so and why (``corrected_note``).
     """
     conf = float(row["confidence"])
-    n = int(row["signature_size"])
+    # "300-gene" or "300-probe-set" signature; "feature" when the level is unknown.
+    noun = {"gene": "gene", "probeset": "probe-set"}.get(str(row.get("level", "")), "feature")
+    n = f"{int(row['signature_size'])}-{noun}"
     corrected = float(row["restored_fraction_corrected"])
     low, high = float(row["corrected_low"]), float(row["corrected_high"])
     if math.isfinite(corrected):
@@ -44,13 +46,13 @@ def headline_sentence(row: pd.Series) -> str:
             else ""
         )
         first = (
-            f"The cotreatment restores {_pct(corrected)}{interval} of the {n}-feature"
+            f"The cotreatment restores {_pct(corrected)}{interval} of the {n}"
             " reference signature after correcting for power"
         )
     else:
         note = str(row.get("corrected_note", "") or "not estimable")
         first = (
-            f"The power-corrected restored fraction of the {n}-feature reference signature"
+            f"The power-corrected restored fraction of the {n} reference signature"
             f" is NA ({note})"
         )
     slope = float(row["slope"])
