@@ -422,3 +422,39 @@ def test_outputs_headline_and_figures(study, tmp_path):
         "overlap",
         "sensitivity",
     }
+
+
+def test_lost_corrected_fraction_divides_by_the_lost_parts_false_share(monkeypatch):
+    """S's false members are almost all lost: their share of the lost part is
+    false_share * |S| / |lost|, not false_share (review finding)."""
+    import sigrestore.restoration.corrected as corrected_module
+    from sigrestore.restoration.calls import LOST
+    from sigrestore.restoration.corrected import corrected_columns
+
+    size, n_true_lost, n_false = 3000, 450, 150
+    monkeypatch.setattr(corrected_module, "signature_false_share", lambda *a, **k: n_false / size)
+    ids = [f"g{i}" for i in range(size)]
+    direction = pd.Series(np.where(np.arange(size) % 2 == 0, 1, -1), index=ids)
+    status = np.array(["retained"] * size, dtype=object)
+    n_lost = n_true_lost + n_false
+    status[:n_lost] = LOST
+    # Lost part: half of the true members strongly restored in d, the other
+    # half and every false member null (evenly spaced p-values, either sign).
+    p = np.full(size, 1e-12)
+    t = direction.to_numpy() * 8.0
+    n_null = n_true_lost // 2 + n_false
+    null_rows = np.arange(n_true_lost // 2, n_lost)
+    p[null_rows] = (np.arange(n_null) + 0.5) / n_null
+    agree = np.where(np.arange(n_null) % 2 == 0, 1.0, -1.0)
+    t[null_rows] = direction.to_numpy()[null_rows] * agree * special.ndtri(1 - p[null_rows] / 2)
+    restoration = pd.DataFrame({"t": t, "P.Value": p}, index=ids)
+    classified = pd.DataFrame({"direction": direction, "resistance_status": status}, index=ids)
+    spec = _spec(corrected={"resamples": 0})
+    out = corrected_columns(pd.DataFrame(index=ids), restoration, classified, spec)
+    # Truth: half of the true lost members are restored (0.39 before the fix).
+    assert out["lost_restored_fraction_corrected"] == pytest.approx(0.5, abs=0.04)
+    from sigrestore.restoration.corrected import lost_false_share
+
+    assert lost_false_share(n_false / size, size, n_lost) == pytest.approx(n_false / n_lost)
+    assert lost_false_share(0.5, 10, 2) == 1.0
+    assert lost_false_share(0.05, 10, 0) == 0.05

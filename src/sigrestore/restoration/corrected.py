@@ -256,6 +256,36 @@ def corrected_fraction(
     return CorrectedEstimate(estimate, low, high, n, pi1)
 
 
+def lost_false_share(false_share: float, size: int, n_lost: int) -> float:
+    """Estimated false share of the lost part of S.
+
+    S's false members do not move in the reference, so the resistance
+    contrast almost never calls them in d: nearly all of them are lost. Taking
+    all of them as lost, their share of the lost part is
+    ``false_share * |S| / |lost|`` (capped at 1), not S's own ``false_share``,
+    which would understate the divisor of the lost corrected fraction by about
+    ``|S| / |lost|``.
+
+    Parameters
+    ----------
+    false_share : float
+        Estimated false share of S (:func:`signature_false_share`).
+    size : int
+        ``|S|``.
+    n_lost : int
+        Number of features of S in the lost part.
+
+    Returns
+    -------
+    float
+        ``min(1, false_share * size / n_lost)``; ``false_share`` when nothing
+        is lost.
+    """
+    if n_lost <= 0:
+        return false_share
+    return min(1.0, false_share * size / n_lost)
+
+
 def corrected_columns(
     reference: pd.DataFrame,
     restoration: pd.DataFrame,
@@ -269,7 +299,9 @@ def corrected_columns(
     ``restored_fraction_corrected``, ``corrected_low``, ``corrected_high`` over
     S; the same with suffix ``_up`` / ``_down`` per direction; over the lost
     part (``lost_restored_fraction_corrected``, ``lost_corrected_low``,
-    ``lost_corrected_high``) when the spec has a resistance contrast; beyond
+    ``lost_corrected_high``; its false share is :func:`lost_false_share`, as
+    S's false members are almost all lost) when the spec has a resistance
+    contrast; beyond
     the modulator (``modulator_calls``, the modulator contrast's +1/-1/0
     calls; ``restored_beyond_modulator_fraction_corrected``,
     ``beyond_modulator_corrected_low`` / ``_high``: the share of S truly
@@ -286,11 +318,13 @@ def corrected_columns(
         reference, spec.signature, size, pi0_method=settings.pi0_method
     )
 
-    def one(subset: pd.Series, what: str, scale: float = 1.0) -> CorrectedEstimate:
+    def one(
+        subset: pd.Series, what: str, scale: float = 1.0, share: float | None = None
+    ) -> CorrectedEstimate:
         return corrected_fraction(
             restoration,
             subset,
-            false_share=false_share,
+            false_share=false_share if share is None else share,
             settings=settings,
             confidence=confidence,
             scale=scale,
@@ -309,7 +343,11 @@ def corrected_columns(
         out[f"corrected_high_{side}"] = est.high
     if "resistance_status" in classified:
         lost = direction[classified["resistance_status"].to_numpy() == LOST]
-        est = one(lost, "lost_restored_fraction_corrected")
+        est = one(
+            lost,
+            "lost_restored_fraction_corrected",
+            share=lost_false_share(false_share, size, len(lost)),
+        )
         out["lost_restored_fraction_corrected"] = est.estimate
         out["lost_corrected_low"] = est.low
         out["lost_corrected_high"] = est.high
