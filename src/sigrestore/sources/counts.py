@@ -402,7 +402,9 @@ class VoomRefit:
     (the ``weights`` mode's multiplicities) enter voom's trend fit as prior
     array weights and multiply the observation weights.  The filter, the
     genes (``expr``'s rows) and the effective library sizes stay those of the
-    full data.
+    full data; voom's trend is always that of every kept gene (``counts``),
+    as for the reported tables' weights, and ``expr``'s rows are taken
+    afterwards (so an expression filter's subset refits as the tables were fit).
 
     Attributes
     ----------
@@ -455,9 +457,11 @@ class VoomRefit:
         if unknown:
             raise ConfigError(f"voom refit: no counts for sample(s) {unknown[:5]}")
         ids = self._gene_ids(expr.index)
-        # Gene level: voom on every kept gene (the full data's trend), then the
-        # chosen rows; otherwise voom on the rows of ``expr``.
-        fitted = self.counts.index if self.rows is not None else ids
+        # voom on every gene filterByExpr kept (the full data's mean-variance
+        # trend, as the reported tables' weights), then the rows of ``expr``:
+        # the chosen row per gene at gene level, the rows left by
+        # differential_expression.filter at table-row level.
+        fitted = self.counts.index
         counts = self.counts.loc[fitted, origin].to_numpy()
         lib = self.lib_size.loc[origin].to_numpy()
         design = build_design(
