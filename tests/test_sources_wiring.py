@@ -117,6 +117,36 @@ def test_count_table_with_symbols_has_a_gene_level_and_refuses_mean_collapse(tmp
         load_config(tmp_path / "config.yaml", workdir=tmp_path)
 
 
+def test_count_source_refuses_array_weights_at_validation(tmp_path):
+    """Accepted before, the combination let normalize/diffexp run and then
+    failed every restoration job (even with bootstrap.n: 0)."""
+    from sigrestore.config import check_config, read_config, read_sample_sheet
+
+    (tmp_path / "samples.tsv").write_text(
+        "sample\tgroup_\n" + "".join(f"s{i}\t{'ab'[i % 2]}\n" for i in range(6))
+    )
+    (tmp_path / "counts.tsv").write_text("gene_id\n")
+    config = (
+        "samples: samples.tsv\n"
+        "data: {source: counts, counts: {table: counts.tsv}}\n"
+        "design: {factors: [group_]}\n"
+        "contrasts: {ab: a - b}\n"
+        "comparisons: [{name: x, reference: ab, restoration: ab, bootstrap: {n: 0}}]\n"
+        "gene_sets: []\n"
+    )
+    samples = read_sample_sheet(tmp_path / "samples.tsv")
+    (tmp_path / "config.yaml").write_text(config)
+    check_config(read_config(tmp_path / "config.yaml"), samples, check_files=False)
+    (tmp_path / "config.yaml").write_text(
+        config + "differential_expression: {array_weights: true}\n"
+    )
+    with pytest.raises(
+        ConfigError,
+        match=r"differential_expression\.array_weights.*data\.counts\.quality_weights",
+    ):
+        check_config(read_config(tmp_path / "config.yaml"), samples, check_files=False)
+
+
 def test_affymetrix_sheet_needs_its_files(tmp_path):
     from sigrestore.sources import affymetrix
 

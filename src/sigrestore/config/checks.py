@@ -192,6 +192,7 @@ def check_config(
     _check_filter(config, samples)
     kind, source = source_settings(config, samples)
     _check_weighted_collapse(config, kind)
+    _check_count_array_weights(config, kind)
     module = source_module(kind)
     if check_files:
         _check_files(config, module.input_files(source, samples), is_pending)
@@ -230,6 +231,21 @@ def _check_weighted_collapse(config: Mapping[str, Any], kind: str) -> None:
             "config key differential_expression.collapse: 'mean' cannot carry the count"
             " source's voom weights to genes; use max_mean (the row with the highest mean"
             " log-CPM, the default) or max_iqr"
+        )
+
+
+def _check_count_array_weights(config: Mapping[str, Any], kind: str) -> None:
+    # The restoration jobs refit the count source through voom
+    # (sigrestore.sources.counts.VoomRefit), which has no limma arrayWeights
+    # step: refused here, before normalize/diffexp run, rather than by every
+    # restoration job. voomWithQualityWeights is the voom way to sample weights.
+    options = config.get("differential_expression") or {}
+    if kind == "counts" and options.get("array_weights", False):
+        raise ConfigError(
+            "config key differential_expression.array_weights: not available with the count"
+            " source (its restoration refits run voom, without limma's arrayWeights); set it"
+            " to false and use data.counts.quality_weights: true (voomWithQualityWeights:"
+            " sample weights estimated with voom's observation weights)"
         )
 
 
