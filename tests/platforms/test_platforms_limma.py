@@ -5,6 +5,8 @@ Fixtures and references: tests/data/platforms (see its README).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -50,6 +52,34 @@ def agilent_result(agil):
     sheet = pd.read_csv(agil / "samples.tsv", sep="\t")
     files = read_fe_files([agil / f for f in sheet["file"]])
     return sheet, normalize_agilent(files, list(sheet["sample"]), well_above_min_arrays=2)
+
+
+def test_agilent_filter_names_a_later_file_without_gisWellAboveBG(agil, tmp_path):
+    """Only the first file used to be checked: a later one gave a bare KeyError."""
+    import shutil
+
+    from sigrestore.errors import FormatError
+
+    sheet = pd.read_csv(agil / "samples.tsv", sep="\t")
+    paths = []
+    for name in sheet["file"]:
+        target = tmp_path / Path(name).name
+        shutil.copy(agil / name, target)
+        paths.append(target)
+    fourth = paths[3]
+    assert fourth.suffix == ".txt"
+    lines = fourth.read_text().splitlines(keepends=True)
+    header = next(i for i, line in enumerate(lines) if line.startswith("FEATURES\t"))
+    column = lines[header].rstrip("\n").split("\t").index("gIsWellAboveBG")
+    for i in range(header - 1, len(lines)):
+        fields = lines[i].rstrip("\n").split("\t")
+        if len(fields) > column:
+            del fields[column]
+            lines[i] = "\t".join(fields) + "\n"
+    fourth.write_text("".join(lines))
+    files = read_fe_files(paths)
+    with pytest.raises(FormatError, match=rf"{fourth.name}.*'gIsWellAboveBG'"):
+        normalize_agilent(files, list(sheet["sample"]), well_above_min_arrays=2)
 
 
 def check_tables(expr: pd.DataFrame, sheet: pd.DataFrame, prefix) -> None:

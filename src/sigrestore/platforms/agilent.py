@@ -292,6 +292,15 @@ def normalize_agilent(
     """
     if len(files) != len(names):
         raise SigrestoreError(f"{len(files)} FE files for {len(names)} names")
+    if well_above_min_arrays:
+        # Every file, before the normexp fits: the column is optional in FE
+        # output and a later file may lack it.
+        for f in files:
+            if "gIsWellAboveBG" not in f.flags:
+                raise FormatError(
+                    f"{f.path}: no column 'gIsWellAboveBG' to filter on (the"
+                    " well-above-background filter needs it in every FE file)"
+                )
     x = np.column_stack([f.foreground - f.background for f in files])
     # One small Nelder-Mead search per array; the likelihood is vectorized over features.
     columns = [np.ascontiguousarray(x[:, j]) for j in range(x.shape[1])]
@@ -308,8 +317,6 @@ def normalize_agilent(
     regular = (ann["ControlType"] == 0).to_numpy()
     keep = regular.copy()
     if well_above_min_arrays:
-        if "gIsWellAboveBG" not in files[0].flags:
-            raise FormatError(f"{files[0].path}: no gIsWellAboveBG column to filter on")
         above = np.column_stack([f.flags["gIsWellAboveBG"] > 0 for f in files])
         keep &= above.sum(axis=1) >= well_above_min_arrays
     probe = ann["ProbeName"].to_numpy()[keep]
