@@ -70,7 +70,8 @@ def read_sample_sheet(
 
 
 #: File keys of each source's branch ``data.<kind>`` (resolved against the
-#: config's folder; a list value is resolved item by item).
+#: ``base`` of :func:`resolve_paths`: the working directory, as Snakemake
+#: does, not the config's folder; a list value is resolved item by item).
 SOURCE_PATH_KEYS = {
     "counts": ("table", "annotation"),
     "geo": ("cache_dir", "matrix", "annotation"),

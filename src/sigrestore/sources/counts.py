@@ -338,7 +338,9 @@ def load_counts(
         and ``covariates``): its groups drive ``filterByExpr`` and its matrix
         voom's trend, as limma recommends (the same design as the fit).
     base_dir
-        Directory of relative paths in ``settings`` (the config's directory).
+        Directory of relative paths in ``settings``.  The config reader has
+        already made them absolute against the working directory (Snakemake's,
+        or ``load_config``'s ``workdir``), not the config's directory.
 
     Returns
     -------

@@ -142,7 +142,9 @@ def load_illumina(
     samples
         Sample sheet: ``sample`` and, optionally, ``settings.array_column``.
     base_dir
-        Directory relative paths are taken from (the config's directory).
+        Directory relative paths are taken from.  The config reader has
+        already made them absolute against the working directory (Snakemake's,
+        or ``load_config``'s ``workdir``), not the config's directory.
 
     Returns
     -------
