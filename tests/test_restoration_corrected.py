@@ -458,3 +458,25 @@ def test_lost_corrected_fraction_divides_by_the_lost_parts_false_share(monkeypat
     assert lost_false_share(n_false / size, size, n_lost) == pytest.approx(n_false / n_lost)
     assert lost_false_share(0.5, 10, 2) == 1.0
     assert lost_false_share(0.05, 10, 0) == 0.05
+
+
+def test_corrected_fraction_is_na_when_almost_no_feature_is_a_true_reference_change(caplog):
+    """A false share near 1 leaves too few true features: NA with the reason,
+    not pi1 divided by a share near 0 (which would clip any small pi1 to 1)."""
+    from sigrestore.restoration.corrected import corrected_fraction
+
+    n = 100
+    ids = [f"g{i}" for i in range(n)]
+    direction = pd.Series(1, index=ids)
+    p = (np.arange(n) + 0.5) / n
+    restoration = pd.DataFrame({"t": stats.norm.isf(p / 2), "P.Value": p}, index=ids)
+    settings = CorrectedSettings(resamples=0, min_features=20)
+    kept = corrected_fraction(restoration, direction, false_share=0.5, settings=settings)
+    assert np.isfinite(kept.estimate)
+    with caplog.at_level(logging.WARNING, logger="sigrestore.restoration.corrected"):
+        est = corrected_fraction(
+            restoration, direction, false_share=0.9, settings=settings, label="cmp"
+        )
+    assert np.isnan(est.estimate) and np.isnan(est.low) and np.isnan(est.high)
+    assert "true reference changes" in est.reason
+    assert "cmp: corrected fraction is NA" in caplog.text

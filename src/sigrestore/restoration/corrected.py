@@ -229,8 +229,19 @@ def corrected_fraction(
         if label:
             log.warning("%s: corrected fraction is NA: %s", label, reason)
         return CorrectedEstimate(nan, nan, nan, n, nan, reason)
+    true_features = (1.0 - false_share) * n
+    if true_features < settings.min_features:
+        # Dividing by a true share near 0 would turn any small pi1 into 1.
+        reason = (
+            f"about {true_features:.1f} of its {n} features are estimated to be true"
+            f" reference changes (false share {false_share:.2f}; fewer than"
+            f" corrected.min_features = {settings.min_features})"
+        )
+        if label:
+            log.warning("%s: corrected fraction is NA: %s", label, reason)
+        return CorrectedEstimate(nan, nan, nan, n, nan, reason)
     p, agree = p[keep], (np.sign(t) * d)[keep]
-    divisor = max(1.0 - false_share, 1e-12)
+    divisor = 1.0 - false_share
     pi1 = float(directional_pi1(p, agree, pi0_method=settings.pi0_method)[0])
     estimate = min(max(pi1 / divisor, 0.0), 1.0) * scale
     low = high = nan

@@ -52,8 +52,7 @@ def headline_sentence(row: pd.Series) -> str:
     else:
         note = str(row.get("corrected_note", "") or "not estimable")
         first = (
-            f"The power-corrected restored fraction of the {n} reference signature"
-            f" is NA ({note})"
+            f"The power-corrected restored fraction of the {n} reference signature is NA ({note})"
         )
     slope = float(row["slope"])
     effect = f"{slope:.2f}" if math.isfinite(slope) else "NA"
