@@ -98,7 +98,10 @@ def one_study(
             "restoration": "restoration",
             "bootstrap": {"n": 0},
             "connectivity": {"permutations": 0},
-            "corrected": {"pi0_method": pi0_method, "resamples": resamples},
+            # Seed 1: the feature-bootstrap draws behind the table in
+            # docs/restoration.md (measured before the default became the
+            # config's seed); point estimates do not depend on it.
+            "corrected": {"pi0_method": pi0_method, "resamples": resamples, "seed": 1},
         }
     )
     result = analyze_comparison(tables, comparison)
