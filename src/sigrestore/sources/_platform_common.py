@@ -1,5 +1,5 @@
-"""Helpers shared by the Illumina and Agilent sources: settings from a mapping
-or the config, group sizes, sheet checks, symbol lookup."""
+"""Helpers shared by the sources: settings from a mapping or the config,
+group sizes, sheet checks, symbol lookup, paths relative to the config."""
 
 from __future__ import annotations
 

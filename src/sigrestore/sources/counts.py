@@ -27,7 +27,6 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -40,6 +39,7 @@ from sigrestore.counts.voom import VoomResult, voom, voom_with_quality_weights
 from sigrestore.dataset import ExpressionDataset
 from sigrestore.diffexp import build_design, differential_expression
 from sigrestore.errors import ConfigError
+from sigrestore.sources._platform_common import resolve
 
 __all__ = [
     "KIND",
@@ -184,13 +184,6 @@ class PreparedCounts:
     entrez: pd.Series | None = None
 
 
-def _resolve(path: str | None, base_dir: str | os.PathLike[str] | None) -> Path | None:
-    if path is None or not str(path):
-        return None
-    p = Path(path)
-    return p if p.is_absolute() or base_dir is None else Path(base_dir) / p
-
-
 def _groups(samples: pd.DataFrame, factors: Sequence[str], covariates: Sequence[str]):
     design = build_design(samples, factors=list(factors), covariates=list(covariates))
     return design.groups.astype(str).to_numpy(), design.matrix.to_numpy(dtype=float)
@@ -216,13 +209,13 @@ def prepare_counts(
         Samples of the sheet absent from the table (all named), or no gene
         passes the filter.
     """
-    path = _resolve(settings.table, base_dir)
+    path = resolve(settings.table, base_dir)
     table = read_count_table(
         path,
         format=settings.format,
         id_column=settings.id_column,
         name_column=settings.name_column,
-        annotation=_resolve(settings.annotation, base_dir),
+        annotation=resolve(settings.annotation, base_dir) if settings.annotation else None,
     )
     columns = match_samples(table, samples, sheet_name=sheet_name)
     values = check_counts(table, columns, allow_fractional=settings.allow_fractional)
