@@ -457,11 +457,9 @@ class VoomRefit:
         # the chosen row per gene at gene level, the rows left by
         # differential_expression.filter at table-row level.
         fitted = self.counts.index
-        counts = self.counts.loc[fitted, origin].to_numpy()
+        counts = self.counts[origin].to_numpy()
         lib = self.lib_size.loc[origin].to_numpy()
-        design = build_design(
-            samples, factors=list(self.factors), covariates=list(self.covariates)
-        ).matrix.to_numpy(dtype=float)
+        _, design = _groups(samples, self.factors, self.covariates)
         prior = None if weights is None else np.asarray(weights, dtype=float)
         v, w = _voom(counts, design, lib, quality=self.quality_weights, span=self.span, prior=prior)
         take = pd.Index(fitted).get_indexer(ids)
