@@ -253,9 +253,11 @@ def corrected_fraction(
         for start in range(0, settings.resamples, chunk):
             k = min(chunk, settings.resamples - start)
             idx = rng.integers(0, n, size=(k, n))
-            rows.append(directional_pi1(p[idx], agree[idx], pi0_method=settings.pi0_method))
+            # Gather the resampled (k x n) matrices once for both pi0 methods.
+            p_boot, agree_boot = p[idx], agree[idx]
+            rows.append(directional_pi1(p_boot, agree_boot, pi0_method=settings.pi0_method))
             if settings.pi0_method != UPPER_PI0_METHOD:
-                upper_rows.append(directional_pi1(p[idx], agree[idx], pi0_method=UPPER_PI0_METHOD))
+                upper_rows.append(directional_pi1(p_boot, agree_boot, pi0_method=UPPER_PI0_METHOD))
         boot = np.clip(np.concatenate(rows) / divisor, 0.0, 1.0) * scale
         low, high = percentile_interval(boot, confidence=confidence)
         if upper_rows:
