@@ -221,22 +221,21 @@ def corrected_fraction(
     keep = np.isfinite(p) & np.isfinite(t)
     n = int(keep.sum())
     nan = float("nan")
+    true_features = (1.0 - false_share) * n
+    reason = ""
     if n < settings.min_features:
         reason = (
             f"{n} feature(s) with a restoration p-value (fewer than corrected.min_features"
             f" = {settings.min_features})"
         )
-        if label:
-            log.warning("%s: corrected fraction is NA: %s", label, reason)
-        return CorrectedEstimate(nan, nan, nan, n, nan, reason)
-    true_features = (1.0 - false_share) * n
-    if true_features < settings.min_features:
+    elif true_features < settings.min_features:
         # Dividing by a true share near 0 would turn any small pi1 into 1.
         reason = (
             f"about {true_features:.1f} of its {n} features are estimated to be true"
             f" reference changes (false share {false_share:.2f}; fewer than"
             f" corrected.min_features = {settings.min_features})"
         )
+    if reason:
         if label:
             log.warning("%s: corrected fraction is NA: %s", label, reason)
         return CorrectedEstimate(nan, nan, nan, n, nan, reason)
@@ -253,9 +252,11 @@ def corrected_fraction(
         for start in range(0, settings.resamples, chunk):
             k = min(chunk, settings.resamples - start)
             idx = rng.integers(0, n, size=(k, n))
-            rows.append(directional_pi1(p[idx], agree[idx], pi0_method=settings.pi0_method))
+            # Gather the resampled (k x n) matrices once for both pi0 methods.
+            p_boot, agree_boot = p[idx], agree[idx]
+            rows.append(directional_pi1(p_boot, agree_boot, pi0_method=settings.pi0_method))
             if settings.pi0_method != UPPER_PI0_METHOD:
-                upper_rows.append(directional_pi1(p[idx], agree[idx], pi0_method=UPPER_PI0_METHOD))
+                upper_rows.append(directional_pi1(p_boot, agree_boot, pi0_method=UPPER_PI0_METHOD))
         boot = np.clip(np.concatenate(rows) / divisor, 0.0, 1.0) * scale
         low, high = percentile_interval(boot, confidence=confidence)
         if upper_rows:

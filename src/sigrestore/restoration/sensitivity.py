@@ -9,14 +9,15 @@ every restoration-call FDR the count fraction.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import numpy as np
 import pandas as pd
 
-from sigrestore.restoration.calls import direction_calls, signature_calls
+from sigrestore.restoration.calls import direction_calls, fraction, signature_calls
 from sigrestore.restoration.corrected import corrected_fraction, signature_false_share
-from sigrestore.restoration.spec import ComparisonSpec, CorrectedSettings, SignatureThresholds
+from sigrestore.restoration.spec import ComparisonSpec, SignatureThresholds
 
 #: Columns of ``threshold_sensitivity.tsv``, in order.
 SENSITIVITY_COLUMNS = (
@@ -57,12 +58,7 @@ def threshold_sensitivity(
     grid = spec.sensitivity
     restoration = restoration.reindex(reference.index)
     # Point estimates only: the grid is for reading robustness, not intervals.
-    settings = CorrectedSettings(
-        pi0_method=spec.corrected.pi0_method,
-        resamples=0,
-        seed=spec.corrected.seed,
-        min_features=spec.corrected.min_features,
-    )
+    settings = dataclasses.replace(spec.corrected, resamples=0)
     calls = {
         fdr: direction_calls(restoration, fdr=fdr, lfc=spec.restoration_call.lfc).to_numpy()
         for fdr in grid.restoration_fdr
@@ -91,7 +87,7 @@ def threshold_sensitivity(
                     "restoration_fdr": res_fdr,
                     "signature_size": size,
                     "restored": restored,
-                    "restored_fraction": restored / size if size else float("nan"),
+                    "restored_fraction": fraction(restored, size),
                     "restored_fraction_corrected": corrected,
                     "configured": bool(
                         spec.signature.method == "threshold"
