@@ -34,7 +34,7 @@ import pylimma
 
 from sigrestore.counts.lowess import Lowess, approx_ordered_mean, lowess
 from sigrestore.diffexp import _pylimma_fixes  # noqa: F401 - pylimma patched as everywhere
-from sigrestore.diffexp.fast import independent_columns
+from sigrestore.diffexp.fast import independent_columns, lm_contrasts_fast
 from sigrestore.diffexp.obsweights import lm_obs_weights
 from sigrestore.errors import DesignError
 
@@ -75,7 +75,7 @@ def log_cpm(counts: np.ndarray, lib_size: np.ndarray) -> np.ndarray:
 
 def _fit(e, x, weights, block, correlation):
     """(coefficients, sigma, df) of ``lmFit(E, x, weights, block, correlation)``."""
-    genes, n = e.shape
+    n = e.shape[1]
     if block is not None:
         kw: dict = {"block": np.asarray(block), "correlation": float(correlation)}
         if weights is not None:
@@ -86,14 +86,12 @@ def _fit(e, x, weights, block, correlation):
         return np.asarray(fit["coefficients"]), np.asarray(fit["sigma"]), n - x.shape[1]
     w = None if weights is None else np.asarray(weights, dtype=float)
     if w is None or w.ndim == 1:
-        root = np.ones(n) if w is None else np.sqrt(w)
-        q, r = np.linalg.qr(x * root[:, None])
-        effects = (e * root) @ q
-        coef = effects @ np.linalg.inv(r).T
-        res = e * root - effects @ q.T
-        df = n - x.shape[1]
-        sigma = np.sqrt(np.einsum("ij,ij->i", res, res) / df) if df > 0 else np.full(genes, np.nan)
-        return coef, sigma, df
+        p = x.shape[1]
+        # the identity contrast leaves the coefficients; without residual df
+        # sigma is not finite and voom falls back to unit weights
+        with np.errstate(divide="ignore", invalid="ignore"):
+            fit = lm_contrasts_fast(e, x, np.eye(p), weights=w)
+        return np.asarray(fit["coefficients"]), np.asarray(fit["sigma"]), n - p
     coef, _, sigma = lm_obs_weights(e, x, w)
     return coef, sigma, n - x.shape[1]
 

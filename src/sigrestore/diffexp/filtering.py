@@ -211,10 +211,10 @@ def filter_probe_sets(
         return expression, None
     min_samples = options.min_samples
     if min_samples is None:
+        from sigrestore.diffexp.checks import group_sizes
         from sigrestore.diffexp.design import build_design
 
-        groups = build_design(samples, factors=list(factors)).groups
-        min_samples = int(groups.value_counts().min())
+        min_samples = int(group_sizes(build_design(samples, factors=list(factors))).min())
     try:
         kept = filter_expressed(expression, min_expr=options.min_expr, min_samples=min_samples)
     except ConfigError as exc:

@@ -39,11 +39,9 @@ import pandas as pd
 
 from sigrestore.atomic import write_tsv
 from sigrestore.simulate.experiment import (
-    CONTROL_NAMES,
     ExampleSpec,
-    expression_matrix,
+    gene_level_study,
     gene_sets,
-    plan_truth,
     write_gmt,
 )
 
@@ -121,9 +119,8 @@ def simulate_counts(
         ``mean_count`` columns.
     """
     design = dataclasses.replace(spec.design, noise_sd=0.0)
-    truth = plan_truth(design)
-    truth = truth[~truth["probeset"].isin(CONTROL_NAMES)].reset_index(drop=True)
-    means, samples = expression_matrix(truth, design)  # noise-free group means, log2
+    means, samples, truth = gene_level_study(design)  # noise-free group means, log2
+    truth = truth.reset_index()
     rng = np.random.default_rng([spec.seed, 11])
     n = len(truth)
     responding = truth["signature"].to_numpy() | (truth["mtorc1_effect"].to_numpy() != 0)

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from sigrestore.atomic import atomic_path, write_tsv
-from sigrestore.simulate.experiment import ExampleSpec, expression_matrix, plan_truth
+from sigrestore.simulate.experiment import ExampleSpec, gene_level_study
 
 __all__ = [
     "AgilentSimSpec",
@@ -107,10 +107,8 @@ class AgilentSimSpec:
 
 
 def _design(design: ExampleSpec, samples: pd.DataFrame | None):
-    full = plan_truth(design)
-    expr, table = expression_matrix(full, design)
-    truth = full[~full["probeset"].str.startswith("AFFX")].reset_index(drop=True)
-    expr = expr.loc[truth["probeset"]]
+    expr, table, truth = gene_level_study(design)
+    truth = truth.reset_index()
     if samples is not None:
         table = table.set_index("sample").loc[samples["sample"]].reset_index()
         expr = expr[table["sample"]]
