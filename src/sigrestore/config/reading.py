@@ -47,12 +47,11 @@ def read_sample_sheet(
     table = table.apply(lambda col: col.str.strip())
     # "file" names each sample's raw file for the sources that read one per
     # sample (Affymetrix CEL, Agilent FE); matrix sources need no such column.
-    for column in ("sample",):
-        if column not in table.columns:
-            raise ConfigError(
-                f"sample sheet {sheet}: required column {column!r} is missing"
-                f" (columns: {list(table.columns)})"
-            )
+    if "sample" not in table.columns:
+        raise ConfigError(
+            f"sample sheet {sheet}: required column 'sample' is missing"
+            f" (columns: {list(table.columns)})"
+        )
     if table.empty:
         raise ConfigError(f"sample sheet {sheet} has no rows")
     schema = load_schema("samples")
@@ -73,6 +72,7 @@ def read_sample_sheet(
 #: ``base`` of :func:`resolve_paths`: the working directory, as Snakemake
 #: does, not the config's folder; a list value is resolved item by item).
 SOURCE_PATH_KEYS = {
+    "affymetrix": ("cdf", "annotation"),
     "counts": ("table", "annotation"),
     "geo": ("cache_dir", "matrix", "annotation"),
     "illumina": ("probe_profile", "control_profile", "annotation"),
@@ -111,10 +111,6 @@ def resolve_paths(config: dict[str, Any], base: str | os.PathLike[str]) -> dict[
     out["platform"]["cdf"] = str(_resolve(base, out["platform"]["cdf"]))
     if out["platform"].get("annotation"):
         out["platform"]["annotation"] = str(_resolve(base, out["platform"]["annotation"]))
-    branch = out.get("data", {}).get("affymetrix", {}) or {}
-    for key in ("cdf", "annotation"):
-        if branch.get(key):
-            branch[key] = str(_resolve(base, branch[key]))
     _resolve_source_paths(out.get("data", {}) or {}, base)
     out["gene_sets"] = [str(_resolve(base, p)) for p in out.get("gene_sets", [])]
     if out.get("example", {}).get("outdir"):

@@ -26,6 +26,7 @@ __all__ = [
     "decode_line",
     "open_text_binary",
     "read_all",
+    "truncated_gzip",
 ]
 
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -73,11 +74,16 @@ def read_all(fh: BinaryIO, path: str | os.PathLike[str], lines_before: int) -> b
             parts.append(block)
     except GZIP_ERRORS as exc:
         done = lines_before + sum(p.count(b"\n") for p in parts)
-        raise FormatError(
-            f"{path}: line {done + 1}: the gzip data end early or are corrupt ({exc}); the "
-            "file is truncated (an interrupted download?): download it again"
-        ) from None
+        raise truncated_gzip(path, done + 1, exc) from None
     return b"".join(parts)
+
+
+def truncated_gzip(path: str | os.PathLike[str], line: int, exc: BaseException) -> FormatError:
+    """The error for gzip data that end early or are corrupt, at 1-based ``line``."""
+    return FormatError(
+        f"{path}: line {line}: the gzip data end early or are corrupt ({exc}); the "
+        "file is truncated (an interrupted download?): download it again"
+    )
 
 
 _TABLE_END = re.compile(rb"^![A-Za-z]+_table_end[ \t\r]*$", re.MULTILINE)

@@ -83,11 +83,6 @@ def gds_soft_url(base_url: str, accession: str) -> str:
     return f"{base_url.rstrip('/')}/datasets/{stub(accession)}/{accession}/soft/{accession}.soft.gz"
 
 
-def family_soft_url(base_url: str, accession: str) -> str:
-    """A series' family SOFT file."""
-    return series_dir_url(base_url, accession) + f"soft/{accession}_family.soft.gz"
-
-
 def raw_tar_url(base_url: str, accession: str) -> str:
     """A series' supplementary ``_RAW.tar`` (the CEL files)."""
     return series_dir_url(base_url, accession) + f"suppl/{accession}_RAW.tar"

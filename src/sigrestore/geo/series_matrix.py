@@ -27,6 +27,7 @@ from sigrestore.geo._open import (
     decode_line,
     open_text_binary,
     read_all,
+    truncated_gzip,
 )
 from sigrestore.geo.values import check_values, parse_table
 
@@ -195,10 +196,7 @@ def read_series_matrix(path: str | os.PathLike[str]) -> SeriesMatrix:
                         f"'!Series_' lines, found {line[:40]!r})"
                     )
         except GZIP_ERRORS as exc:
-            raise FormatError(
-                f"{path}: line {line_no + 1}: the gzip data end early or are corrupt ({exc}); "
-                "the file is truncated (an interrupted download?): download it again"
-            ) from None
+            raise truncated_gzip(path, line_no + 1, exc) from None
         else:
             if not raw:
                 raise FormatError(

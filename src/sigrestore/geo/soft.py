@@ -28,6 +28,7 @@ from sigrestore.geo._open import (
     check_not_html,
     decode_line,
     open_text_binary,
+    truncated_gzip,
 )
 from sigrestore.geo.series_matrix import characteristics_table
 from sigrestore.geo.values import check_values, parse_table, to_float
@@ -249,10 +250,7 @@ def read_soft(path: str | os.PathLike[str]) -> SoftFile:
                     key, _, value = line[1:].partition("=")
                     current.columns[key.strip()] = value.strip()
         except GZIP_ERRORS as exc:
-            raise FormatError(
-                f"{path}: line {reader.line + 1}: the gzip data end early or are corrupt "
-                f"({exc}); the file is truncated (an interrupted download?): download it again"
-            ) from None
+            raise truncated_gzip(path, reader.line + 1, exc) from None
     if current is None:
         raise FormatError(f"{path}: line 1: empty file or not a SOFT file")
     result.kind = (

@@ -168,10 +168,3 @@ def normalize_quantiles(frame: pd.DataFrame) -> pd.DataFrame:
         pos = (ranks[finite[:, j], j] - 1) / (k - 1) if k > 1 else np.zeros(1)
         out[finite[:, j], j] = np.interp(pos, grid, target)
     return pd.DataFrame(out, index=frame.index, columns=frame.columns)
-
-
-def check_normalize(value: str) -> str:
-    """Validate a ``normalize`` setting."""
-    if value not in NORMALIZE_CHOICES:
-        raise ConfigError(f"normalize must be one of {list(NORMALIZE_CHOICES)}, not {value!r}")
-    return value
