@@ -14,13 +14,13 @@ quantiles behind it are returned so the log and the report can say why.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from sigrestore.errors import ConfigError
+from sigrestore.platforms.normalize import normalize_quantiles as limma_normalize_quantiles
 
 __all__ = [
     "LOG2_CHOICES",
@@ -126,45 +126,9 @@ def apply_log2(frame: pd.DataFrame, decision: Log2Decision) -> pd.DataFrame:
 def normalize_quantiles(frame: pd.DataFrame) -> pd.DataFrame:
     """Between-array quantile normalization as limma's ``normalizeQuantiles``.
 
-    Each column's sorted non-missing values are interpolated onto ``n`` equally
-    spaced points (``n`` rows), the target is their mean, and every value is
-    replaced by the target at its (tie-averaged) rank, interpolated at
-    ``(rank - 1) / (n_obs - 1)``; missing values stay missing.  Without missing
-    values and ties this is the usual quantile normalization.
+    The frame version of :func:`sigrestore.platforms.normalize.normalize_quantiles`
+    (missing values stay missing; each array's observed values are placed on
+    the common target by their rank).
     """
-    x = frame.to_numpy(dtype=np.float64)
-    n, m = x.shape
-    if n == 0 or m < 2:  # limma returns a single array unchanged
-        return frame.astype(np.float64, copy=True)
-    grid = np.linspace(0.0, 1.0, n) if n > 1 else np.zeros(1)
-    finite = ~np.isnan(x)
-    n_obs = finite.sum(axis=0)
-    sorted_x = np.sort(x, axis=0)  # NaN sort last
-    ranks = pd.DataFrame(x).rank(axis=0, method="average").to_numpy()  # NaN stays NaN
-    out = np.full_like(x, np.nan)
-    if (n_obs == n).all():
-        # No missing values: every column lies on the grid already (one vector op).
-        target = sorted_x.mean(axis=1)
-        out = np.interp((ranks - 1) / max(n - 1, 1), grid, target)
-        return pd.DataFrame(out, index=frame.index, columns=frame.columns)
-    # Columns with missing values need their own grid; this loop is over arrays,
-    # each step vectorized over features.
-    interpolated = np.empty_like(x)
-    for j in range(m):
-        k = int(n_obs[j])
-        if k == 0:
-            interpolated[:, j] = np.nan
-        elif k == 1:
-            interpolated[:, j] = sorted_x[0, j]
-        else:
-            interpolated[:, j] = np.interp(grid, np.linspace(0.0, 1.0, k), sorted_x[:k, j])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        target = np.nanmean(interpolated, axis=1)
-    for j in range(m):
-        k = int(n_obs[j])
-        if k == 0:
-            continue
-        pos = (ranks[finite[:, j], j] - 1) / (k - 1) if k > 1 else np.zeros(1)
-        out[finite[:, j], j] = np.interp(pos, grid, target)
-    return pd.DataFrame(out, index=frame.index, columns=frame.columns)
+    values = limma_normalize_quantiles(frame.to_numpy(dtype=np.float64))
+    return pd.DataFrame(values, index=frame.index, columns=frame.columns)
