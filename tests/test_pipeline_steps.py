@@ -11,12 +11,14 @@ import pandas as pd
 import pytest
 
 from sigrestore.annotation import collapse_to_genes, is_control_probe_set, read_annotation
-from sigrestore.diffexp import differential_expression
+from sigrestore.diffexp import DESettings, differential_expression
 from sigrestore.errors import ConfigError
 from sigrestore.pipeline import (
     ContrastRefit,
     contrast_tables,
+    fit_contrast_tables,
     level_expression,
+    level_matrices,
     restoration_outputs,
 )
 from sigrestore.restoration import analyze_comparison, comparison_calls
@@ -113,6 +115,24 @@ def test_contrast_tables_gene_table_is_limma_on_the_collapsed_matrix(experiment)
     assert tables.genes.index.is_unique
     assert not tables.genes.index.str.contains("///").any()
     assert len(tables.genes) < len(expr) - 16
+
+
+def test_one_fit_of_every_contrast_equals_one_fit_per_contrast(experiment):
+    # The diffexp job fits all contrasts at once; each table must be exactly
+    # the table of that contrast fitted alone (limma moderates each contrast
+    # on its own), gene level included.
+    expr, samples, path, _ = experiment
+    annotation = read_annotation(path)
+    de = DESettings.from_options(factors=FACTORS, collapse="max_iqr")
+    matrices = level_matrices(expr, samples, de, annotation=annotation)
+    together = fit_contrast_tables(matrices, samples, de, contrasts=CONTRASTS, features=annotation)
+    assert list(together) == list(CONTRASTS)
+    for name, expression in CONTRASTS.items():
+        alone = fit_contrast_tables(
+            matrices, samples, de, contrasts={name: expression}, features=annotation
+        )[name]
+        pd.testing.assert_frame_equal(together[name].probesets, alone.probesets, check_exact=True)
+        pd.testing.assert_frame_equal(together[name].genes, alone.genes, check_exact=True)
 
 
 def test_contrast_tables_unknown_contrast(experiment):

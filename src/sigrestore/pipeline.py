@@ -369,13 +369,16 @@ def fit_contrast_tables(
     samples: pd.DataFrame,
     de: DESettings,
     *,
-    contrast: str,
     contrasts: Mapping[str, str],
     features: pd.DataFrame | None = None,
     weights: pd.DataFrame | None = None,
     gene_weights: pd.DataFrame | None = None,
-) -> ContrastTables:
-    """The tables of one contrast from the level matrices (the diffexp rule).
+) -> dict[str, ContrastTables]:
+    """The tables of every contrast from the level matrices (the diffexp rule).
+
+    One fit per level serves every contrast: the model is the cell-means fit
+    over all arrays, and limma's moderation of one contrast does not depend
+    on the others, so the tables equal those of one fit per contrast.
 
     Parameters
     ----------
@@ -385,8 +388,9 @@ def fit_contrast_tables(
         Sample sheet.
     de : DESettings
         The design and limma options.
-    contrast, contrasts
-        The contrast to report and the expressions (a mapping holding it).
+    contrasts : mapping
+        Contrast name -> expression over group names; one entry of the result
+        per contrast, in this order.
     features : DataFrame, optional
         Probe-set annotation (``gene_symbol``, ``entrez_id``) for the gene
         columns of the probe-set table; needed when ``matrices.gene`` is given.
@@ -396,27 +400,38 @@ def fit_contrast_tables(
     gene_weights : DataFrame, optional
         The weights of ``matrices.gene``'s rows (:func:`gene_level_matrix`);
         required with ``weights`` when there is a gene matrix.
+
+    Returns
+    -------
+    dict of str to ContrastTables
     """
-    if contrast not in contrasts:
-        raise ConfigError(f"contrast {contrast!r} is not one of {sorted(contrasts)}")
-    fit = ContrastRefit.from_settings(de, {contrast: contrasts[contrast]})
+    if not contrasts:
+        raise ConfigError("no contrast to fit")
+    fit = ContrastRefit.from_settings(de, contrasts)
     probesets = matrices.probeset
     if weights is None:
-        table = fit(probesets, samples)[contrast]
+        tables = fit(probesets, samples)
     else:
         if matrices.gene is not None and gene_weights is None:
             raise ConfigError("a weighted source's gene matrix needs its weights (gene_weights)")
-        table = fit(probesets, samples, weights=observation_weights(weights, probesets))[contrast]
+        tables = fit(probesets, samples, weights=observation_weights(weights, probesets))
     if matrices.gene is None:
-        return ContrastTables(probesets=table, filtered=matrices.filtered)
+        return {
+            c: ContrastTables(probesets=tables[c], filtered=matrices.filtered) for c in contrasts
+        }
     if features is None:
         raise ConfigError("gene-level tables need the probe-set annotation (features)")
     gene_w = None if gene_weights is None else observation_weights(gene_weights, matrices.gene)
-    return ContrastTables(
-        probesets=annotate_table(table, features.reindex(columns=["gene_symbol", "entrez_id"])),
-        genes=fit(matrices.gene, samples, weights=gene_w)[contrast],
-        filtered=matrices.filtered,
-    )
+    gene_tables = fit(matrices.gene, samples, weights=gene_w)
+    gene_columns = features.reindex(columns=["gene_symbol", "entrez_id"])
+    return {
+        c: ContrastTables(
+            probesets=annotate_table(tables[c], gene_columns),
+            genes=gene_tables[c],
+            filtered=matrices.filtered,
+        )
+        for c in contrasts
+    }
 
 
 def contrast_tables(
@@ -463,9 +478,10 @@ def contrast_tables(
     matrices = level_matrices(expression, samples, settings, annotation=frame)
     if frame is not None:
         check_platform(matrices.probeset.index, frame)
-    return fit_contrast_tables(
-        matrices, samples, settings, contrast=contrast, contrasts=contrasts, features=frame
+    tables = fit_contrast_tables(
+        matrices, samples, settings, contrasts={contrast: contrasts[contrast]}, features=frame
     )
+    return tables[contrast]
 
 
 # --------------------------------------------------------------------------- restoration rule

@@ -119,12 +119,11 @@ def test_gene_level_tables_and_voom_refit_use_the_chosen_rows(duplicated):
         LevelMatrices(probeset=dataset.expression, gene=genes),
         sheet,
         de,
-        contrast="fulvestrant_sensitive",
         contrasts=CONTRASTS,
         features=features,
         weights=dataset.weights,
         gene_weights=level.weights,
-    )
+    )["fulvestrant_sensitive"]
     direct = differential_expression(
         genes, sheet, factors=FACTORS, contrasts=CONTRASTS, weights=level.weights
     )["fulvestrant_sensitive"]

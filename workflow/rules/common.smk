@@ -222,6 +222,34 @@ def final_outputs():
     return out
 
 
+def diffexp_outputs():
+    """Named outputs of the diffexp job: per contrast ``c``, ``table_c``, ``genes_c``
+    (with an annotation) and its volcano and MA plot in every figure format."""
+    out = {}
+    for c in CONTRASTS:
+        out[f"table_{c}"] = report(
+            ensure(f"results/diffexp/{c}.tsv", non_empty=True),
+            caption="../report/diffexp_table.rst",
+            category="2. Differential expression",
+            subcategory=c,
+            labels={"contrast": c, "table": "probe sets"},
+        )
+        if HAS_ANNOTATION:
+            out[f"genes_{c}"] = ensure(f"results/diffexp/{c}.genes.tsv", non_empty=True)
+        for name, label in (("volcano", "volcano"), ("ma", "MA plot")):
+            for fmt in FIGURE_FORMATS:
+                out[f"{name}_{fmt}_{c}"] = f"results/diffexp/{c}.{name}.{fmt}"
+            # The PNG goes in the report (its caption and labels); other formats beside it.
+            out[f"{name}_png_{c}"] = report(
+                out[f"{name}_png_{c}"],
+                caption=f"../report/{name}.rst",
+                category="2. Differential expression",
+                subcategory=c,
+                labels={"contrast": c, "figure": label},
+            )
+    return out
+
+
 def reported_figures(directory, names, *, category, subcategory, stem=""):
     """Named outputs for a set of figures: PNGs in the report (captioned), SVGs beside them.
 

@@ -1,9 +1,10 @@
-# limma's moderated statistics, one job per contrast of the config (the
-# model, and so the moderation, is the same cell-means fit over all arrays):
-# the table, a gene-level table when an annotation is given, volcano and MA plot
-# (coloured with differential_expression.fdr and lfc). The jobs read the
-# feature matrices computed once (preprocess.smk) and, for the count source,
-# voom's observation weights.
+# limma's moderated statistics of every contrast of the config in one job: the
+# model (the cell-means fit over all arrays) and so the moderation are the same
+# for every contrast, so one fit per level serves them all.  Per contrast: the
+# probe-set table, a gene-level table when an annotation is given, volcano and
+# MA plot (coloured with differential_expression.fdr and lfc).  The job reads
+# the feature matrices computed once (preprocess.smk) and, for the count
+# source, voom's observation weights.
 
 
 rule diffexp:
@@ -15,42 +16,18 @@ rule diffexp:
         weights=WEIGHTS,
         gene_weights=GENE_WEIGHTS,
     output:
-        table=report(
-            ensure("results/diffexp/{contrast}.tsv", non_empty=True),
-            caption="../report/diffexp_table.rst",
-            category="2. Differential expression",
-            subcategory="{contrast}",
-            labels={"contrast": "{contrast}", "table": "probe sets"},
-        ),
-        genes=GENE_TABLE,
-        volcano_png=report(
-            "results/diffexp/{contrast}.volcano.png",
-            caption="../report/volcano.rst",
-            category="2. Differential expression",
-            subcategory="{contrast}",
-            labels={"contrast": "{contrast}", "figure": "volcano"},
-        ),
-        volcano_svg="results/diffexp/{contrast}.volcano.svg",
-        ma_png=report(
-            "results/diffexp/{contrast}.ma.png",
-            caption="../report/ma.rst",
-            category="2. Differential expression",
-            subcategory="{contrast}",
-            labels={"contrast": "{contrast}", "figure": "MA plot"},
-        ),
-        ma_svg="results/diffexp/{contrast}.ma.svg",
+        **diffexp_outputs(),
     log:
-        "logs/diffexp/{contrast}.log",
+        "logs/diffexp/diffexp.log",
     benchmark:
-        "results/benchmarks/diffexp/{contrast}.tsv"
+        "results/benchmarks/diffexp/diffexp.tsv"
     conda:
         CONDA_ENV
     params:
         samples=SHEET,
         de=SETTINGS.de,
         fingerprint=fingerprint(SETTINGS.de),
-        contrasts=lambda wildcards: {
-            wildcards.contrast: SETTINGS.contrasts[wildcards.contrast]
-        },
+        contrasts=SETTINGS.contrasts,
+        figure_formats=FIGURE_FORMATS,
     script:
         "../scripts/diffexp.py"

@@ -1,4 +1,4 @@
-"""limma table of one contrast (probe sets, and genes when annotated), volcano and MA plot."""
+"""limma tables of every contrast (probe sets, and genes when annotated), volcano and MA plots."""
 
 import sys
 
@@ -18,9 +18,9 @@ from sigrestore.plotting.save import save_figure
 # Everything the job prints goes to its log.
 sys.stderr = sys.stdout = open(snakemake.log[0], "w")  # noqa: SIM115 - lives as long as the job
 
-contrast = snakemake.wildcards.contrast
 de = snakemake.params.de
 inputs = snakemake.input
+output = snakemake.output
 # The arrays per group of the model, first in the log (a group of one array is
 # usually a mislabelled sample; the validation also refuses spelling variants).
 _design = de.design.build(snakemake.params.samples)
@@ -33,7 +33,6 @@ tables = fit_contrast_tables(
     matrices,
     snakemake.params.samples,
     de,
-    contrast=contrast,
     contrasts=snakemake.params.contrasts,
     features=pd.read_parquet(inputs.features[0]) if inputs.features else None,
     weights=pd.read_parquet(inputs.weights[0]) if inputs.weights else None,
@@ -41,17 +40,24 @@ tables = fit_contrast_tables(
 )
 # The filter ran once (probeset_matrix); its effect goes to this job's log too.
 print(filter_message(FilterSummary.from_frame(pd.read_csv(inputs.filtered, sep="\t"))))
-print(f"{len(tables.probesets)} probe sets tested")
-if tables.genes is not None:
-    print(f"{len(tables.genes)} genes tested (gene-level table)")
-write_tsv(tables.probesets, snakemake.output.table)
-if tables.genes is not None:
-    write_tsv(tables.genes, snakemake.output.genes[0])
-save_figure(
-    volcano_plot(tables.probesets, fdr=de.fdr, lfc=de.lfc, title=contrast),
-    [snakemake.output.volcano_png, snakemake.output.volcano_svg],
-)
-save_figure(
-    ma_plot(tables.probesets, fdr=de.fdr, lfc=de.lfc, title=contrast),
-    [snakemake.output.ma_png, snakemake.output.ma_svg],
-)
+
+
+def _figure_paths(name, contrast):
+    """The outputs of one figure of one contrast, one per format."""
+    return [output[f"{name}_{fmt}_{contrast}"] for fmt in snakemake.params.figure_formats]
+
+
+for contrast, table in tables.items():
+    print(f"{contrast}: {len(table.probesets)} probe sets tested", end="")
+    print(f", {len(table.genes)} genes (gene-level table)" if table.genes is not None else "")
+    write_tsv(table.probesets, output[f"table_{contrast}"])
+    if table.genes is not None:
+        write_tsv(table.genes, output[f"genes_{contrast}"])
+    save_figure(
+        volcano_plot(table.probesets, fdr=de.fdr, lfc=de.lfc, title=contrast),
+        _figure_paths("volcano", contrast),
+    )
+    save_figure(
+        ma_plot(table.probesets, fdr=de.fdr, lfc=de.lfc, title=contrast),
+        _figure_paths("ma", contrast),
+    )
