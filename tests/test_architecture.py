@@ -268,3 +268,13 @@ def test_qc_panel_cap_default_equals_the_schema():
     from sigrestore.plotting.selection import PanelCap
 
     _same_defaults(PanelCap, _schema()["qc"]["properties"])
+
+
+def test_figure_formats_default_equals_the_schema():
+    from sigrestore.config.settings import Settings
+    from sigrestore.plotting.save import DEFAULT_FIGURE_FORMATS, FIGURE_FORMATS
+
+    formats = _schema()["figures"]["properties"]["formats"]
+    assert tuple(formats["default"]) == DEFAULT_FIGURE_FORMATS
+    assert Settings.__dataclass_fields__["figure_formats"].default == DEFAULT_FIGURE_FORMATS
+    assert tuple(formats["items"]["enum"]) == FIGURE_FORMATS

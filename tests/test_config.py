@@ -691,3 +691,27 @@ def test_qc_panel_cap_errors_name_the_key(dataset, qc, message):
     tmp_path, config = dataset
     with pytest.raises(ConfigError, match=message):
         _load(tmp_path, {**config, "qc": qc})
+
+
+# --------------------------------------------------------------------------- figure formats
+
+
+def test_figure_formats_default_to_png_and_put_png_first(dataset):
+    tmp_path, config = dataset
+    samples = read_sample_sheet(tmp_path / "config" / "samples.tsv")
+    full = read_config_from(tmp_path, config)
+    assert check_config(full, samples, check_files=False, check_chip=False).figure_formats == (
+        "png",
+    )
+    full = read_config_from(tmp_path, {**config, "figures": {"formats": ["svg", "png", "pdf"]}})
+    checked = check_config(full, samples, check_files=False, check_chip=False)
+    assert checked.figure_formats == ("png", "svg", "pdf")
+
+
+@pytest.mark.parametrize(
+    "formats", [["svg"], ["png", "jpg"], ["png", "png"], []], ids=["no-png", "jpg", "twice", "none"]
+)
+def test_figure_format_errors_name_the_key(dataset, formats):
+    tmp_path, config = dataset
+    with pytest.raises(ConfigError, match=r"figures\.formats"):
+        _load(tmp_path, {**config, "figures": {"formats": formats}})

@@ -27,7 +27,6 @@ from sigrestore.simulate.experiment import ExampleSpec, write_example
 #: The simulated studies' planted fraction (make_fixtures.py's design).
 PLANTED = ExampleSpec(n_probesets=1000, signature_size=200, n_mtorc1=40).planted_restored_fraction
 DATA = ("tests/data/workflow_sources", "tests/data/geo", "tests/data/annotation")
-FIGS = ("png", "svg")
 MATRIX_QC = ("normalized_boxplot", "normalized_density", "pca", "correlation", "ma_plots")
 PROBE_QC = ("raw_boxplot", "raw_density", "rle", "nuse", "residual_images")
 
@@ -41,6 +40,7 @@ def _workdir(root: Path) -> Path:
 
 def _expected(config: dict, *, weights: bool, genes: bool, probe_qc: bool) -> list[str]:
     """What a run must produce, written out independently of common.smk."""
+    figs = config.get("figures", {}).get("formats", ["png"])
     out = [
         "results/normalized/expression.tsv",
         "results/normalized/expression.parquet",
@@ -54,17 +54,17 @@ def _expected(config: dict, *, weights: bool, genes: bool, probe_qc: bool) -> li
     if genes:
         out += ["results/normalized/features.parquet", "results/normalized/gene.parquet"]
     qc = MATRIX_QC + (PROBE_QC if probe_qc else ())
-    out += [f"results/qc/{name}.{fmt}" for name in qc for fmt in FIGS]
+    out += [f"results/qc/{name}.{fmt}" for name in qc for fmt in figs]
     for contrast in config["contrasts"]:
         out.append(f"results/diffexp/{contrast}.tsv")
         if genes:
             out.append(f"results/diffexp/{contrast}.genes.tsv")
-        out += [f"results/diffexp/{contrast}.{k}.{fmt}" for k in ("volcano", "ma") for fmt in FIGS]
+        out += [f"results/diffexp/{contrast}.{k}.{fmt}" for k in ("volcano", "ma") for fmt in figs]
     for comp in config["comparisons"]:
         base = f"results/restoration/{comp['name']}"
         out += [f"{base}/summary.tsv", f"{base}/features.tsv"]
         for name in ("scatter", "status", "heatmap", "enrichment", "overlap"):
-            out += [f"{base}/{name}.{fmt}" for fmt in FIGS]
+            out += [f"{base}/{name}.{fmt}" for fmt in figs]
     return out
 
 
@@ -75,6 +75,10 @@ def _check_run(work: Path, config_file: str, *, source: str, **kinds) -> pd.Data
     if not kinds["probe_qc"]:  # a matrix has no probe-level QC
         for name in PROBE_QC:
             assert not (work / f"results/qc/{name}.png").exists(), name
+    for rel in _expected(config, **kinds):  # each format is what its name says
+        head = (work / rel).read_bytes()[:8]
+        magic = {".png": b"\x89PNG", ".svg": b"<?xml", ".pdf": b"%PDF"}.get(Path(rel).suffix)
+        assert magic is None or head.startswith(magic), rel
     provenance = json.loads((work / "results/normalized/provenance.json").read_text())
     assert provenance["source"] == source
     summary = pd.read_csv(work / "results/restoration/summary.tsv", sep="\t")
@@ -100,6 +104,10 @@ def _check_run(work: Path, config_file: str, *, source: str, **kinds) -> pd.Data
 def test_simulated_source_runs_to_the_end(tmp_path, kind, transformation):
     work = _workdir(tmp_path)
     config_file = f"config/examples/{kind}.yaml"
+    if kind == "agilent":  # vector copies of every figure (figures.formats)
+        config = yaml.safe_load((work / config_file).read_text())
+        config["figures"] = {"formats": ["svg", "png", "pdf"]}
+        (work / config_file).write_text(yaml.safe_dump(config, sort_keys=False))
     snakemake(work, "--cores", "2", "--configfile", config_file)
     counts = kind == "counts"
     summary = _check_run(

@@ -519,7 +519,7 @@ class RestorationOutputs:
         ``features``, ``bootstrap``, ``threshold_sensitivity``, ``headline``)
         to its path, and a figure name (``headline``, ``scatter``, ``status``,
         ``heatmap``, ``enrichment``, ``overlap``, ``sensitivity``) with a
-        suffix per format (``scatter_png``, ``scatter_svg``) to its files.
+        suffix per format (``scatter_png``, ``scatter_svg``, ``scatter_pdf``) to its files.
         Names not given are not written; a name given that the result cannot
         make is an error.
         """
@@ -547,15 +547,20 @@ class RestorationOutputs:
                 written += [Path(p) for p in save_figure(make(), files, tight=False)]
         return written
 
-    def write(self, outdir: str | os.PathLike[str]) -> list[Path]:
-        """Write every table and figure into ``outdir`` under their usual names."""
+    def write(
+        self, outdir: str | os.PathLike[str], *, formats: Sequence[str] | None = None
+    ) -> list[Path]:
+        """Write every table and figure into ``outdir`` under their usual names.
+
+        ``formats``: the figures' formats (default: the schema's ``figures.formats``).
+        """
         from sigrestore.plotting.restoration import restoration_figures
-        from sigrestore.plotting.save import FIGURE_FORMATS
+        from sigrestore.plotting.save import DEFAULT_FIGURE_FORMATS
 
         outdir = Path(outdir)
         paths: dict[str, Any] = {name: outdir / f"{name}.tsv" for name in RESULT_TABLES}
         for name in restoration_figures(self.result, expr=self.expression, samples=self.samples):
-            for fmt in FIGURE_FORMATS:
+            for fmt in formats or DEFAULT_FIGURE_FORMATS:
                 paths[f"{name}_{fmt}"] = outdir / f"{name}.{fmt}"
         return self.write_to(paths)
 

@@ -87,7 +87,8 @@ CONTRASTS = list(SETTINGS.contrasts)
 COMPARISONS = [spec.name for spec in SETTINGS.comparisons]
 HAS_ANNOTATION = SETTINGS.has_annotation
 GENE_SETS = list(SETTINGS.gene_sets)
-FIGURE_FORMATS = ["png", "svg"]
+# Every figure in each of figures.formats (PNG first: the report shows it).
+FIGURE_FORMATS = list(SETTINGS.figure_formats)
 # Gene-level matrices and DE tables exist only when an annotation is given.
 GENE_TABLE = ["results/diffexp/{contrast}.genes.tsv"] if HAS_ANNOTATION else []
 GENE_MATRIX = ["results/normalized/gene.parquet"] if HAS_ANNOTATION else []
@@ -116,7 +117,7 @@ wildcard_constraints:
     sample=_alternatives(SAMPLE_NAMES),
     contrast=_alternatives(CONTRASTS),
     comparison=_alternatives(COMPARISONS),
-    fmt="png|svg",
+    fmt="png|svg|pdf",
 
 
 def fingerprint(*settings):
@@ -166,7 +167,7 @@ def comparison_tables(wildcards):
 
 
 def figures(stem):
-    """The PNG and SVG of one figure."""
+    """The files of one figure, one per format of figures.formats."""
     return [f"{stem}.{fmt}" for fmt in FIGURE_FORMATS]
 
 
@@ -251,7 +252,8 @@ def diffexp_outputs():
 
 
 def reported_figures(directory, names, *, category, subcategory, stem=""):
-    """Named outputs for a set of figures: PNGs in the report (captioned), SVGs beside them.
+    """Named outputs for a set of figures: PNGs in the report (captioned), the
+    other formats of figures.formats beside them (``<name>_<format>``).
 
     The caption of figure ``name`` is ``workflow/report/<name>.rst``.
     """
@@ -265,5 +267,6 @@ def reported_figures(directory, names, *, category, subcategory, stem=""):
             subcategory=subcategory,
             labels={"figure": name.replace("_", " ")},
         )
-        out[f"{name}_svg"] = f"{path}.svg"
+        for fmt in FIGURE_FORMATS[1:]:
+            out[f"{name}_{fmt}"] = f"{path}.{fmt}"
     return out

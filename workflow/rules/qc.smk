@@ -25,6 +25,7 @@ rule qc_figures:
         CONDA_ENV
     params:
         cap=SETTINGS.qc,
+        figure_formats=FIGURE_FORMATS,
         fingerprint=fingerprint(SETTINGS.qc),
     script:
         "../scripts/qc_figures.py"
@@ -50,6 +51,7 @@ rule sample_figures:
     params:
         groups=SAMPLES["group"].to_dict(),
         cap=SETTINGS.qc,
+        figure_formats=FIGURE_FORMATS,
         fingerprint=fingerprint(SETTINGS.qc),
     script:
         "../scripts/sample_figures.py"

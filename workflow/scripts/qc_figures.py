@@ -1,4 +1,4 @@
-"""Array QC figures (PNG and SVG): from RMA's QC data (raw and normalized
+"""Array QC figures (in every format of figures.formats): from RMA's QC data (raw and normalized
 intensities, RLE, NUSE, residual images), or for a matrix source the
 distributions of its values."""
 
@@ -44,4 +44,6 @@ else:
         ),
     }
 for name, make in figures.items():
-    save_figure(make(), [snakemake.output[f"{name}_png"], snakemake.output[f"{name}_svg"]])
+    save_figure(
+        make(), [snakemake.output[f"{name}_{fmt}"] for fmt in snakemake.params.figure_formats]
+    )

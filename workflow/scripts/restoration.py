@@ -17,7 +17,6 @@ from sigrestore.pipeline import analyze_restoration
 sys.stderr = sys.stdout = open(snakemake.log[0], "w")  # noqa: SIM115 - lives as long as the job
 
 
-
 def _chosen_rows(paths):
     """The count source's gene level: the table row chosen for each gene (or None)."""
     if not paths:

@@ -24,4 +24,4 @@ figures = sample_figures(
     expression, snakemake.params.groups, cap=snakemake.params.cap, flagged=flagged
 )
 for name, fig in figures.items():
-    save_figure(fig, [snakemake.output[f"{name}_png"], snakemake.output[f"{name}_svg"]])
+    save_figure(fig, [snakemake.output[f"{name}_{fmt}"] for fmt in snakemake.params.figure_formats])

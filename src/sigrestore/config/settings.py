@@ -52,6 +52,8 @@ class Settings:
         The config's seed.
     qc : PanelCap
         The cap on per-array panels in the QC figures (``qc.max_panels``).
+    figure_formats : tuple of str
+        The formats every figure is written in (``figures.formats``; PNG first).
     """
 
     samples: pd.DataFrame
@@ -64,6 +66,7 @@ class Settings:
     gene_sets: tuple[str, ...]
     seed: int
     qc: Any = None
+    figure_formats: tuple[str, ...] = ("png",)
 
     @property
     def has_annotation(self) -> bool:
@@ -172,7 +175,16 @@ def resolve_settings(config: Mapping[str, Any], samples: pd.DataFrame) -> Settin
         gene_sets=tuple(config.get("gene_sets", [])),
         seed=seed,
         qc=qc_settings(config),
+        figure_formats=figure_formats(config),
     )
+
+
+def figure_formats(config: Mapping[str, Any]) -> tuple[str, ...]:
+    """The ``figures.formats`` of the config, PNG first (the report's copy)."""
+    formats = list((config.get("figures", {}) or {}).get("formats", ["png"]))
+    if "png" not in formats:
+        raise ConfigError(f"key 'figures.formats' must include png, got {formats}")
+    return ("png", *(f for f in formats if f != "png"))
 
 
 def qc_settings(config: Mapping[str, Any]):

@@ -17,10 +17,12 @@ from matplotlib.figure import Figure
 
 from sigrestore.atomic import write_figure
 
-__all__ = ["FIGURE_FORMATS", "save_figure"]
+__all__ = ["DEFAULT_FIGURE_FORMATS", "FIGURE_FORMATS", "save_figure"]
 
-#: The formats every workflow figure is written in.
-FIGURE_FORMATS = ("png", "svg")
+#: The formats a workflow figure can be written in (config ``figures.formats``).
+FIGURE_FORMATS = ("png", "svg", "pdf")
+#: The formats written by default (the schema's ``figures.formats``).
+DEFAULT_FIGURE_FORMATS = ("png",)
 
 _METADATA = {
     "svg": {"Date": None},
