@@ -175,7 +175,7 @@ def level_matrices(
 
 @dataclass(frozen=True)
 class GeneLevel:
-    """The gene matrix of the gene_matrix rule, with what a weighted source needs.
+    """The gene matrix of the feature_matrices rule, with what a weighted source needs.
 
     Attributes
     ----------
@@ -201,7 +201,7 @@ def gene_level_matrix(
     collapse: str,
     weights: pd.DataFrame | None = None,
 ) -> GeneLevel:
-    """The gene-level matrix from the (filtered) feature matrix (the gene_matrix rule).
+    """The gene-level matrix from the (filtered) feature matrix (the feature_matrices rule).
 
     Without ``weights``: :func:`sigrestore.annotation.collapse_to_genes`.  With
     observation weights (the count source: voom's): one row per gene symbol,

@@ -9,8 +9,8 @@
 
 rule diffexp:
     input:
-        probesets=rules.probeset_matrix.output.matrix,
-        filtered=rules.probeset_matrix.output.summary,
+        probesets=rules.feature_matrices.output.probesets,
+        filtered=rules.feature_matrices.output.filtered,
         genes=GENE_MATRIX,
         features=FEATURE_ANNOTATION,
         weights=WEIGHTS,

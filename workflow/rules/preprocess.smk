@@ -136,16 +136,25 @@ else:
             "../scripts/rma.py"
 
 
-rule probeset_matrix:
+# The feature matrices every later job reads, computed once in one job: the
+# probe-set matrix (the expression filter applied) and, with an annotation,
+# the gene matrix (the filtered probe sets collapsed; a weighted source, counts,
+# keeps one row per gene with its voom weights and the chosen rows).
+rule feature_matrices:
     input:
         expression=EXPRESSION,
+        features=FEATURE_ANNOTATION,
+        weights=WEIGHTS,
     output:
-        matrix=ensure("results/normalized/probeset.parquet", non_empty=True),
-        summary="results/normalized/probeset.filter.tsv",
+        probesets=ensure("results/normalized/probeset.parquet", non_empty=True),
+        filtered="results/normalized/probeset.filter.tsv",
+        genes=[ensure(path, non_empty=True) for path in GENE_MATRIX],
+        gene_weights=GENE_WEIGHTS,
+        gene_rows=GENE_ROWS,
     log:
-        "logs/preprocess/probeset_matrix.log",
+        "logs/preprocess/feature_matrices.log",
     benchmark:
-        "results/benchmarks/preprocess/probeset_matrix.tsv"
+        "results/benchmarks/preprocess/feature_matrices.tsv"
     conda:
         CONDA_ENV
     params:
@@ -153,26 +162,4 @@ rule probeset_matrix:
         de=SETTINGS.de,
         fingerprint=fingerprint(SETTINGS.de),
     script:
-        "../scripts/probeset_matrix.py"
-
-
-# A weighted source (counts) keeps one row per gene with its voom weights.
-rule gene_matrix:
-    input:
-        probesets=rules.probeset_matrix.output.matrix,
-        features=FEATURE_ANNOTATION,
-        weights=WEIGHTS,
-    output:
-        matrix=ensure("results/normalized/gene.parquet", non_empty=True),
-        weights=GENE_WEIGHTS,
-        rows=GENE_ROWS,
-    log:
-        "logs/preprocess/gene_matrix.log",
-    benchmark:
-        "results/benchmarks/preprocess/gene_matrix.tsv"
-    conda:
-        CONDA_ENV
-    params:
-        collapse=SETTINGS.de.collapse,
-    script:
-        "../scripts/gene_matrix.py"
+        "../scripts/feature_matrices.py"

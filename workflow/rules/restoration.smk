@@ -14,7 +14,7 @@ rule restoration:
     input:
         tables=comparison_tables,
         matrix=comparison_matrix,
-        filtered=rules.probeset_matrix.output.summary,
+        filtered=rules.feature_matrices.output.filtered,
         # The count source's bootstrap refits through voom: it re-reads the counts.
         counts=(
             [path for _, path in SOURCE_INPUTS] if SETTINGS.source == "counts" else []

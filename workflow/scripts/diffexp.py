@@ -38,7 +38,7 @@ tables = fit_contrast_tables(
     weights=pd.read_parquet(inputs.weights[0]) if inputs.weights else None,
     gene_weights=pd.read_parquet(inputs.gene_weights[0]) if inputs.gene_weights else None,
 )
-# The filter ran once (probeset_matrix); its effect goes to this job's log too.
+# The filter ran once (feature_matrices); its effect goes to this job's log too.
 print(filter_message(FilterSummary.from_frame(pd.read_csv(inputs.filtered, sep="\t"))))
 
 
