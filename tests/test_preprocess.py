@@ -20,7 +20,7 @@ from sigrestore.preprocess import (
     rma_background,
     run_rma,
 )
-from sigrestore.preprocess.summarize import GroupingError
+from sigrestore.preprocess.summarize import GroupingError, iter_size_blocks
 
 ROWS = COLS = 126
 
@@ -322,6 +322,22 @@ def test_rma_reads_gzipped_text_cels_in_threads_bit_identically(
     two = run_rma(paths, layout, n_jobs=2)
     pd.testing.assert_frame_equal(one.expression, two.expression, check_exact=True)
     pd.testing.assert_frame_equal(one.qc, two.qc, check_exact=True)
+
+
+def test_rma_blocks_in_threads_are_bit_identical(layout, cell_arrays):
+    """The per-block pass (median polish + QC fit) runs on n_jobs threads; a
+    small block budget makes many blocks, and every result equals one thread's."""
+    one = run_rma(cell_arrays, layout, n_jobs=1, max_block_bytes=4096)
+    two = run_rma(cell_arrays, layout, n_jobs=2, max_block_bytes=4096)
+    assert len(iter_size_blocks(layout.pm_offsets, n_arrays=len(cell_arrays), max_bytes=4096)) > 4
+    pd.testing.assert_frame_equal(one.expression, two.expression, check_exact=True)
+    pd.testing.assert_frame_equal(one.qc, two.qc, check_exact=True)
+    pd.testing.assert_frame_equal(one.rle_stats, two.rle_stats, check_exact=True)
+    pd.testing.assert_frame_equal(one.nuse_stats, two.nuse_stats, check_exact=True)
+    np.testing.assert_array_equal(one.residual_images.images, two.residual_images.images)
+    # ... and the blocks only bound memory: the expression does not depend on them.
+    whole = run_rma(cell_arrays, layout, n_jobs=1)
+    pd.testing.assert_frame_equal(one.expression, whole.expression, check_exact=True)
 
 
 def test_a_worker_that_dies_names_its_file(tmp_path, layout, cell_arrays, monkeypatch):

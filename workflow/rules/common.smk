@@ -106,6 +106,10 @@ ENRICHMENT_RANKING = (
     GENE_TABLE[0] if HAS_ANNOTATION else "results/diffexp/{contrast}.tsv"
 )
 CONDA_ENV = "../../envs/sigrestore.yaml"
+# The jobs from raw data to the restoration summary (source, feature matrices,
+# diffexp, restoration) go first when a core frees up; the QC figures and the
+# enrichment fill the other cores around them instead of delaying the result.
+CRITICAL_PATH = 10
 
 
 def _alternatives(names):

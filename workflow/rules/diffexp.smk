@@ -21,6 +21,7 @@ rule diffexp:
         "logs/diffexp/diffexp.log",
     benchmark:
         "results/benchmarks/diffexp/diffexp.tsv"
+    priority: CRITICAL_PATH
     conda:
         CONDA_ENV
     params:

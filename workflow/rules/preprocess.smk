@@ -62,6 +62,7 @@ if MATRIX_SOURCE:
             "logs/preprocess/normalize_matrix.log",
         benchmark:
             "results/benchmarks/preprocess/normalize_matrix.tsv"
+        priority: CRITICAL_PATH
         conda:
             CONDA_ENV
         threads: 2
@@ -88,6 +89,7 @@ else:
                 sheet="results/geo/samples.tsv",
             log:
                 "logs/preprocess/geo_raw.log",
+            priority: CRITICAL_PATH
             conda:
                 CONDA_ENV
             params:
@@ -105,6 +107,7 @@ else:
             "logs/preprocess/cdf_cache.log",
         benchmark:
             "results/benchmarks/preprocess/cdf_cache.tsv"
+        priority: CRITICAL_PATH
         conda:
             CONDA_ENV
         script:
@@ -123,6 +126,7 @@ else:
             "logs/preprocess/rma.log",
         benchmark:
             "results/benchmarks/preprocess/rma.tsv"
+        priority: CRITICAL_PATH
         conda:
             CONDA_ENV
         threads: 2
@@ -155,6 +159,7 @@ rule feature_matrices:
         "logs/preprocess/feature_matrices.log",
     benchmark:
         "results/benchmarks/preprocess/feature_matrices.tsv"
+    priority: CRITICAL_PATH
     conda:
         CONDA_ENV
     params:

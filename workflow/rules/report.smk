@@ -17,6 +17,7 @@ rule summarize_restoration:
         ),
     log:
         "logs/report/summarize_restoration.log",
+    priority: CRITICAL_PATH
     conda:
         CONDA_ENV
     params:

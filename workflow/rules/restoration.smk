@@ -76,6 +76,7 @@ rule restoration:
         "logs/restoration/{comparison}.log",
     benchmark:
         "results/benchmarks/restoration/{comparison}.tsv"
+    priority: CRITICAL_PATH
     conda:
         CONDA_ENV
     threads: 1

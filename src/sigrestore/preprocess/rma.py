@@ -158,7 +158,8 @@ def run_rma(
         Column names; by default file names without ``.CEL``/``.npy``/``.gz``.
     n_jobs
         Threads for the per-array pass (reading, decompression, parsing,
-        background, sorting).  Files are read by a pool of ``n_jobs`` threads,
+        background, sorting) and for the per-block pass (median polish and
+        the QC's probe-level fit).  Files are read by a pool of ``n_jobs`` threads,
         so one file's decompression and parsing overlap the next one's (ISA-L
         inflate, Arrow's CSV parser and numpy's sorts release the GIL); arrays
         are combined in their given order, so the result is bit-identical for
@@ -295,14 +296,24 @@ def run_rma(
     plm_coef = np.full((n_sets, n), np.nan) if qc else None
     images = _qc.ResidualImages.allocate(layout.rows, layout.cols, n) if qc else None
 
-    def on_block(sets: np.ndarray, rows: np.ndarray, y: np.ndarray) -> None:
-        fit = _qc.fit_plm_block(y, max_bytes=max_block_bytes)
+    def plm_fit(y: np.ndarray) -> _qc.PlmFit:
+        return _qc.fit_plm_block(y, max_bytes=max_block_bytes)
+
+    def on_block(sets: np.ndarray, rows: np.ndarray, fit: _qc.PlmFit) -> None:
         se[sets] = fit.se
         plm_coef[sets] = fit.chip_effects
         images.add(pm_index[rows].ravel(), fit.residuals.reshape(-1, n))
 
+    # Median polish and the PLM fit of each block run on n_jobs threads; the
+    # results are stored in block order (bit-identical for every n_jobs).
     expr = summarize_blocks(
-        fetch, offsets, n, max_bytes=max_block_bytes, on_block=on_block if qc else None
+        fetch,
+        offsets,
+        n,
+        max_bytes=max_block_bytes,
+        block_fit=plm_fit if qc else None,
+        on_block=on_block if qc else None,
+        n_jobs=n_jobs,
     )
 
     set_names = list(layout.probeset_names)

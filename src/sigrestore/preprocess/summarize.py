@@ -17,6 +17,8 @@ have converged are dropped from the active set, as they stop iterating in R.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 
@@ -211,24 +213,46 @@ def summarize_blocks(
     max_iter: int = 10,
     eps: float = 0.01,
     max_bytes: int = 64 << 20,
-    on_block: Callable[[np.ndarray, np.ndarray, np.ndarray], None] | None = None,
+    block_fit: Callable[[np.ndarray], Any] | None = None,
+    on_block: Callable[[np.ndarray, np.ndarray, Any], None] | None = None,
+    n_jobs: int = 1,
 ) -> np.ndarray:
     """Median polish over all probe sets, pulling log2 values block by block.
 
     ``fetch(rows)`` must return a fresh float64 array of log2 values of shape
-    ``rows.shape + (n_arrays,)`` (median polish overwrites it).
-    ``on_block(sets, rows, log2_values)`` is called after each block with the
-    values as fetched (used by the QC fits).  Probe sets without probes get NaN.
+    ``rows.shape + (n_arrays,)`` (median polish overwrites it); with
+    ``n_jobs > 1`` it is called from several threads at once and must not
+    modify shared state.  ``block_fit(log2_values)`` (e.g. the QC's probe-level
+    fit) runs beside the median polish of each block, on the values as
+    fetched, in the same worker; ``on_block(sets, rows, fitted)`` then receives
+    its result in block order, in the calling thread, so whatever it
+    accumulates does not depend on ``n_jobs``.  Probe sets without probes get
+    NaN.  The blocks are the same for every ``n_jobs`` and so are the results,
+    bit for bit.
     """
     n_sets = len(offsets) - 1
     out = np.full((n_sets, n_arrays), np.nan)
-    for sets, rows in iter_size_blocks(offsets, n_arrays=n_arrays, max_bytes=max_bytes):
-        y = fetch(rows)
-        # keep the fetched values only for a callback that needs them
-        work = y.copy() if on_block is not None else y
-        out[sets] = median_polish_block(work, max_iter=max_iter, eps=eps)[0]
-        if on_block is not None:
-            on_block(sets, rows, y)
+
+    def work(block: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, Any]:
+        y = fetch(block[1])
+        # keep the fetched values only for a fit that needs them
+        polished = median_polish_block(
+            y.copy() if block_fit is not None else y, max_iter=max_iter, eps=eps
+        )[0]
+        return polished, None if block_fit is None else block_fit(y)
+
+    blocks = iter_size_blocks(offsets, n_arrays=n_arrays, max_bytes=max_bytes)
+    pool = ThreadPoolExecutor(max_workers=n_jobs) if n_jobs > 1 else None
+    try:
+        # numpy's reductions and arithmetic release the GIL: blocks run in parallel.
+        results = pool.map(work, blocks) if pool is not None else map(work, blocks)
+        for (sets, rows), (polished, fitted) in zip(blocks, results, strict=True):
+            out[sets] = polished
+            if on_block is not None:
+                on_block(sets, rows, fitted)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     return out
 
 
