@@ -19,6 +19,7 @@ from sigrestore.io import (
     read_cdf_cache,
     read_cel,
     read_cel_header,
+    read_cel_intensity,
     write_cdf,
     write_cel,
 )
@@ -112,6 +113,39 @@ def test_gzipped_copy_reads_identically(name: str, tmp_path: Path) -> None:
         for field in ("intensity", "stdev", "npixels", "masks", "outliers"):
             np.testing.assert_array_equal(getattr(other, field), getattr(plain, field))
         assert read_cel_header(path)["gzipped"] is True
+
+
+@pytest.mark.parametrize("name", CEL_FILES)
+def test_intensity_only_read_equals_the_full_read(name: str, tmp_path: Path) -> None:
+    """RMA's reader (read_cel_intensity) gives read_cel's intensities, plain and gzipped."""
+    gz = tmp_path / (name + ".gz")
+    gz.write_bytes(gzip.compress((TEST3 / name).read_bytes()))
+    full = read_cel(TEST3 / name).intensity
+    for path in (TEST3 / name, gz):
+        only = read_cel_intensity(path)
+        assert only.dtype == np.float64 and only.flags.c_contiguous
+        np.testing.assert_array_equal(only, full)
+
+
+def test_text_cells_in_any_order_for_the_intensity_only_read(tmp_path: Path) -> None:
+    raw = (TEST3 / "Test3-1.v3.CEL").read_bytes().replace(b"\r\n", b"\n")
+    head, rest = raw.split(b"CellHeader=X\tY\tMEAN\tSTDV\tNPIXELS\n", 1)
+    lines = rest.split(b"\n")
+    n = 126 * 126
+    order = np.random.default_rng(2).permutation(n)
+    path = tmp_path / "shuffled.CEL"
+    body = b"\n".join([lines[i] for i in order] + lines[n:])
+    path.write_bytes(head + b"CellHeader=X\tY\tMEAN\tSTDV\tNPIXELS\n" + body)
+    np.testing.assert_array_equal(
+        read_cel_intensity(path), read_cel(TEST3 / "Test3-1.v3.CEL").intensity
+    )
+    # A cell listed twice is named, as by the full read.
+    twice = tmp_path / "twice.CEL"
+    twice.write_bytes(
+        path.read_bytes().replace(lines[order[1]] + b"\n", lines[order[0]] + b"\n", 1)
+    )
+    with pytest.raises(FormatError, match=r"twice\.CEL.*more than once"):
+        read_cel_intensity(twice)
 
 
 def test_lf_line_ends_read_like_crlf(tmp_path: Path) -> None:

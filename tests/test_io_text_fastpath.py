@@ -111,3 +111,32 @@ def test_fast_path_floats_are_correctly_rounded() -> None:
     cols = cel_text._parse_cells_arrow(block, 0, len(block), len(texts), "iiffi")
     assert cols is not None
     np.testing.assert_array_equal(cols["c2"], np.array([float(t) for t in texts]))
+
+
+#: Faults in the columns the intensities-only read does not convert (npixels).
+UNCONVERTED_FAULTS = {"float_in_int", "huge_int"}
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_intensities_only_read_agrees_with_the_full_read(variant: str) -> None:
+    """RMA's read (coordinates and means only) gives the full read's intensities,
+    or its error; only faults in the unconverted pixel-count column pass."""
+    data = VARIANTS[variant]
+    try:
+        full = ("ok", cel_text.read_text(data, "x.CEL")["intensity"])
+    except FormatError as exc:
+        full = ("error", str(exc))
+    try:
+        only = cel_text.read_text(data, "x.CEL", intensities_only=True)
+        assert set(only) >= {"intensity", "rows", "cols"} and "stdev" not in only
+        short = ("ok", only["intensity"])
+    except FormatError as exc:
+        short = ("error", str(exc))
+    if variant in UNCONVERTED_FAULTS:
+        assert full[0] == "error" and short[0] == "ok"
+        return
+    assert full[0] == short[0], (full, short)
+    if full[0] == "error":
+        assert full[1] == short[1]
+    else:
+        np.testing.assert_array_equal(full[1], short[1])

@@ -350,13 +350,13 @@ def test_a_worker_that_dies_names_its_file(tmp_path, layout, cell_arrays, monkey
         paths.append(p)
     bad = tmp_path / "broken.CEL"
     bad.write_bytes(b"[CEL]\n")
-    real = sio.read_cel
+    real = sio.read_cel_intensity
 
     def dying(path):
         if str(path) == str(bad):
             raise MemoryError("simulated")
         return real(path)
 
-    monkeypatch.setattr(sio, "read_cel", dying)
+    monkeypatch.setattr(sio, "read_cel_intensity", dying)
     with pytest.raises(SigrestoreError, match=r"array 3 \(.*broken\.CEL\).*MemoryError"):
         run_rma([paths[0], paths[1], bad, paths[2]], layout, n_jobs=2, qc=False)

@@ -335,7 +335,6 @@ def test_example_run_produces_every_output(example_run):
     config = _config(work)
     expected_logs = {
         "example/simulate_example.log",
-        "preprocess/cdf_cache.log",
         "preprocess/rma.log",
         "preprocess/feature_matrices.log",
         "qc/qc_figures.log",

@@ -5,7 +5,7 @@
 # collapse results/normalized/gene.parquet, which every later job reads.
 #
 # The source's job is chosen by data.source (common.smk): Affymetrix (and GEO
-# with raw: true) run RMA over the CEL files (cdf_cache, rma); the matrix
+# with raw: true) run RMA over the CEL files (rma); the matrix
 # sources (geo, counts, illumina, agilent) run normalize_matrix.
 
 EXPRESSION = "results/normalized/expression.parquet"
@@ -98,26 +98,11 @@ else:
             script:
                 "../scripts/geo_raw.py"
 
-    rule cdf_cache:
-        input:
-            cdf=AFFY.cdf,
-        output:
-            cache="results/cache/cdf.npz",
-        log:
-            "logs/preprocess/cdf_cache.log",
-        benchmark:
-            "results/benchmarks/preprocess/cdf_cache.tsv"
-        priority: CRITICAL_PATH
-        conda:
-            CONDA_ENV
-        script:
-            "../scripts/cdf_cache.py"
-
     rule rma:
         input:
             cels=rules.geo_raw.output.cels if GEO_RAW else SAMPLES["path"].tolist(),
             sheet=[rules.geo_raw.output.sheet] if GEO_RAW else [],
-            cdf=rules.cdf_cache.output.cache,
+            cdf=AFFY.cdf,
             annotation=annotation_input,
         output:
             **SOURCE_OUTPUTS,
@@ -135,6 +120,9 @@ else:
         params:
             samples=SAMPLES.reset_index(drop=True),
             source=AFFY,
+            # The CDF is parsed once per project into results/cache (keyed by
+            # its name, size and time stamp); later runs load it in milliseconds.
+            cdf_cache="results/cache",
             fingerprint=fingerprint(AFFY),
         script:
             "../scripts/rma.py"

@@ -7,17 +7,15 @@ import sys
 import pandas as pd
 
 from sigrestore.atomic import atomic_path, write_tsv
-from sigrestore.errors import SigrestoreError
-from sigrestore.io import read_cdf_cache
+from sigrestore.io import load_cdf
 from sigrestore.io.npz import write_npz
 from sigrestore.sources import affymetrix, value_transformation
 
 # Everything the job prints goes to its log.
 sys.stderr = sys.stdout = open(snakemake.log[0], "w")  # noqa: SIM115 - lives as long as the job
 
-cdf = read_cdf_cache(snakemake.input.cdf)
-if cdf is None:
-    raise SigrestoreError(f"{snakemake.input.cdf}: unreadable CDF cache; delete it and rerun")
+# Parsed once per project, then loaded from the cache (an unusable cache file is reparsed).
+cdf = load_cdf(snakemake.input.cdf, cache_dir=snakemake.params.cdf_cache)
 # The job reads the CEL files itself (streaming, in run_rma): the sheet's paths
 # are this rule's inputs.
 samples = snakemake.params.samples

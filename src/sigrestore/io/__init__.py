@@ -9,7 +9,7 @@ XDA (versions 1-4).  Every problem with a file raises
 from sigrestore.errors import FormatError
 from sigrestore.io.cdf import read_cdf, write_cdf
 from sigrestore.io.cdf_cache import load_cdf, read_cdf_cache, save_cdf_cache
-from sigrestore.io.cel import read_cel, read_cel_header, write_cel
+from sigrestore.io.cel import read_cel, read_cel_header, read_cel_intensity, write_cel
 from sigrestore.io.models import CdfData, CelData
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "read_cdf_cache",
     "read_cel",
     "read_cel_header",
+    "read_cel_intensity",
     "save_cdf_cache",
     "write_cdf",
     "write_cel",

@@ -249,7 +249,7 @@ _ARROW_TYPES = {"i": pa.int32(), "f": pa.float64()}
 
 
 def _parse_cells_arrow(
-    data: bytes, start: int, end: int, n_rows: int, kinds: str
+    data: bytes, start: int, end: int, n_rows: int, kinds: str, n_used: int | None = None
 ) -> dict[str, np.ndarray] | None:
     """Parse the cell block ``data[start:end]`` with Arrow's CSV reader (no copy).
 
@@ -257,7 +257,10 @@ def _parse_cells_arrow(
     plain fields is accepted: no quoting, no empty lines, no null markers, no
     lone CR.  Anything else (spaces as separators, padding, a bad field)
     returns None and the caller falls back to the numpy parser, which accepts
-    or rejects the block exactly as before.
+    or rejects the block exactly as before.  With ``n_used`` only the first
+    ``n_used`` columns are converted (the others are still tokenized, so every
+    line must still have ``len(kinds)`` fields): converting the floats is most
+    of the parse.
     """
     if n_rows == 0:
         return None
@@ -281,6 +284,7 @@ def _parse_cells_arrow(
             ),
             convert_options=pa_csv.ConvertOptions(
                 column_types={c: _ARROW_TYPES[t] for c, t in zip(names, kinds, strict=True)},
+                include_columns=names[:n_used] if n_used is not None else None,
                 null_values=[],
                 true_values=[],
                 false_values=[],
@@ -292,7 +296,7 @@ def _parse_cells_arrow(
         return None
     if table.num_rows != n_rows or any(col.null_count for col in table.columns):
         return None
-    out = {c: table.column(c).to_numpy() for c in names}
+    out = {c: table.column(c).to_numpy() for c in table.column_names}
     # A single-chunk column may come back as a read-only view of Arrow memory.
     return {c: v if v.flags.writeable else v.copy() for c, v in out.items()}
 
@@ -324,8 +328,15 @@ def _xy_check(
     return y * cols + x
 
 
-def read_text(data: bytes, name: str) -> dict:
-    """Parse a whole text v3 CEL file into the fields of CelData."""
+def read_text(data: bytes, name: str, *, intensities_only: bool = False) -> dict:
+    """Parse a whole text v3 CEL file into the fields of CelData.
+
+    With ``intensities_only`` only the cell coordinates and mean intensities
+    are converted (RMA's input, as affyio's ``intensity.means.only``): the
+    result has no ``stdev``, ``npixels``, ``masks_xy`` or ``outliers_xy``.
+    The lines must still have their five fields and every cell must be listed
+    once.
+    """
     out, at = _header(data, name, complete=True)
     rows, cols = out["rows"], out["cols"]
     n = rows * cols
@@ -335,7 +346,7 @@ def read_text(data: bytes, name: str) -> dict:
             f"{name}: [INTENSITY] NumberCells={count}, but Rows*Cols = {rows}*{cols} = {n}"
         )
     end = _block_lines(data, start, count, "INTENSITY", name)
-    table = _parse_cells_arrow(data, start, end, count, "iiffi")
+    table = _parse_cells_arrow(data, start, end, count, "iiffi", 3 if intensities_only else None)
     if table is None:
         parsed = _parse_cells_in_place(data, start, count, "iiffi")
         if parsed is None:
@@ -355,6 +366,8 @@ def read_text(data: bytes, name: str) -> dict:
         in_place = np.argsort(idx)
         table = {c: v[in_place] for c, v in table.items()}
     out["intensity"] = np.ascontiguousarray(table["c2"])
+    if intensities_only:
+        return out
     out["stdev"] = np.ascontiguousarray(table["c3"])
     out["npixels"] = np.ascontiguousarray(table["c4"])
     for section, key in (("MASKS", "masks_xy"), ("OUTLIERS", "outliers_xy")):

@@ -97,9 +97,9 @@ def _load_intensity(item: Any, n_cells: int, label: str) -> np.ndarray:
             except (OSError, ValueError) as exc:
                 raise FormatError(f"{path}: cannot load intensities ({exc})") from exc
         else:
-            from sigrestore.io import read_cel
+            from sigrestore.io import read_cel_intensity
 
-            data = read_cel(path).intensity
+            data = read_cel_intensity(path)
     elif isinstance(item, CelData):
         data = item.intensity
     elif isinstance(item, np.ndarray):
