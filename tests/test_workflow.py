@@ -338,7 +338,6 @@ def test_example_run_produces_every_output(example_run):
         "preprocess/rma.log",
         "preprocess/feature_matrices.log",
         "qc/qc_figures.log",
-        "qc/sample_figures.log",
         "enrichment/enrichment.log",
         "report/summarize_restoration.log",
         "design/design_table.log",

@@ -1,14 +1,15 @@
-# Array-quality figures: raw and normalized distributions, RLE, NUSE, residual
-# pseudo-images (from RMA's QC data; a matrix source: its values' distributions
-# only), and the sample-level views (PCA, sample-correlation heatmap, MA plots
-# against the median array). Per-array panels are capped at qc.max_panels
-# arrays (QC outliers first).
+# Array-quality figures, in one job: raw and normalized distributions, RLE,
+# NUSE, residual pseudo-images (from RMA's QC data; a matrix source: its
+# values' distributions only), and the sample-level views (PCA,
+# sample-correlation heatmap, MA plots against the median array). Per-array
+# panels are capped at qc.max_panels arrays (QC outliers first).
 
 
 rule qc_figures:
     input:
         qc=[] if MATRIX_SOURCE else ["results/qc/rma_qc.npz"],
-        expression=[EXPRESSION] if MATRIX_SOURCE else [],
+        expression=EXPRESSION,
+        quality="results/qc/array_quality.tsv",
         provenance="results/normalized/provenance.json",
     output:
         **reported_figures(
@@ -17,25 +18,6 @@ rule qc_figures:
             category="1. Quality control",
             subcategory="Probe level",
         ),
-    log:
-        "logs/qc/qc_figures.log",
-    benchmark:
-        "results/benchmarks/qc/qc_figures.tsv"
-    conda:
-        CONDA_ENV
-    params:
-        cap=SETTINGS.qc,
-        figure_formats=FIGURE_FORMATS,
-        fingerprint=fingerprint(SETTINGS.qc),
-    script:
-        "../scripts/qc_figures.py"
-
-
-rule sample_figures:
-    input:
-        expression=EXPRESSION,
-        quality="results/qc/array_quality.tsv",
-    output:
         **reported_figures(
             "results/qc",
             SAMPLE_FIGURES,
@@ -43,9 +25,9 @@ rule sample_figures:
             subcategory="Samples",
         ),
     log:
-        "logs/qc/sample_figures.log",
+        "logs/qc/qc_figures.log",
     benchmark:
-        "results/benchmarks/qc/sample_figures.tsv"
+        "results/benchmarks/qc/qc_figures.tsv"
     conda:
         CONDA_ENV
     params:
@@ -54,4 +36,4 @@ rule sample_figures:
         figure_formats=FIGURE_FORMATS,
         fingerprint=fingerprint(SETTINGS.qc),
     script:
-        "../scripts/sample_figures.py"
+        "../scripts/qc_figures.py"

@@ -41,6 +41,7 @@ __all__ = [
     "fit_f_dist",
     "lm_contrasts_fast",
     "missing_patterns",
+    "moderated_f",
     "trigamma_inverse",
 ]
 
@@ -170,7 +171,10 @@ def _f_stat(t: np.ndarray, cov: np.ndarray) -> tuple[np.ndarray, int]:
 def ebayes_fast(
     fit: pylimma.MArrayLM, *, proportion: float = 0.01, stdev_coef_lim=(0.1, 4.0)
 ) -> pylimma.MArrayLM:
-    """``eBayes(fit)`` (no trend, not robust) for a fit from :func:`lm_contrasts_fast`."""
+    """``eBayes(fit)`` (no trend, not robust) for a fit from :func:`lm_contrasts_fast`.
+
+    Everything eBayes gives but ``F`` and ``F.p.value``: :func:`moderated_f`.
+    """
     coef = fit["coefficients"]
     stdev = fit["stdev_unscaled"]
     s2 = fit["sigma"] ** 2
@@ -201,11 +205,6 @@ def ebayes_fast(
     else:
         kernel = (1 + df_total) / 2 * np.log((t2 + df_total) / (t2 / r + df_total))
     lods = math.log(proportion / (1 - proportion)) - np.log(r) / 2 + kernel
-    f_stat, df1 = _f_stat(t, fit["cov_coefficients"])
-    df2 = d + df_prior
-    # An infinite denominator df makes r F chi-squared on r df.
-    inf_df2 = math.isinf(df2)
-    f_p = special.chdtrc(df1, f_stat * df1) if inf_df2 else special.fdtrc(df1, df2, f_stat)
     out = pylimma.MArrayLM(fit)
     out.update(
         df_prior=df_prior,
@@ -217,10 +216,25 @@ def ebayes_fast(
         df_total=np.full(genes, df_total),
         p_value=p_value,
         lods=lods,
-        F=f_stat,
-        F_p_value=f_p,
     )
     return out
+
+
+def moderated_f(eb: pylimma.MArrayLM) -> tuple[np.ndarray, np.ndarray]:
+    """The moderated F statistic of all contrasts and its p-value, as ``eBayes``'s
+    ``F`` and ``F.p.value``, for a fit from :func:`ebayes_fast`.
+
+    Computed on demand (only the F table needs it), not in :func:`ebayes_fast`:
+    the restoration bootstrap refits hundreds of times and never looks at F.
+    """
+    if "F" in eb:
+        return eb["F"], eb["F_p_value"]
+    f_stat, df1 = _f_stat(eb["t"], eb["cov_coefficients"])
+    df2 = float(eb["df_residual"][0]) + eb["df_prior"]
+    # An infinite denominator df makes r F chi-squared on r df.
+    if math.isinf(df2):
+        return f_stat, special.chdtrc(df1, f_stat * df1)
+    return f_stat, special.fdtrc(df1, df2, f_stat)
 
 
 def independent_columns(x: np.ndarray, tol: float = 1e-7) -> list[int]:

@@ -39,6 +39,7 @@ from sigrestore.diffexp.fast import (
     independent_columns,
     lm_contrasts_fast,
     lm_contrasts_missing,
+    moderated_f,
 )
 from sigrestore.diffexp.obsweights import check_observation_weights, lm_contrasts_obs_weights
 from sigrestore.errors import ConfigError, DesignError
@@ -190,8 +191,7 @@ class DEFit:
             self._eb["coefficients"], index=self.features, columns=self.contrast_names
         )
         out["AveExpr"] = self._eb["Amean"]
-        out["F"] = self._eb["F"]
-        out["P.Value"] = self._eb["F_p_value"]
+        out["F"], out["P.Value"] = moderated_f(self._eb)
         out["adj.P.Val"] = bh_adjust(out["P.Value"].to_numpy())
         return out
 
