@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -56,3 +57,32 @@ def test_tsv_is_byte_stable(tmp_path):
     lines = (tmp_path / "1.tsv").read_text().splitlines()
     assert lines[1] == "a\t0.123456789"  # 10 significant digits
     assert lines[3] == "c\t12345678.9"
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        pd.DataFrame(
+            {
+                "a": [1.0, -0.0, 1e-300, 123456789.123456, np.inf, -np.inf, 7.25],
+                "b with space": [2.0, 3.5, 1e22, -1e-5, 0.1 + 0.2, 5e-324, 1 / 3],
+            },
+            index=pd.Index([f"p{k}" for k in range(7)], name="probeset"),
+        ),
+        pd.DataFrame({"x": [0.5, 1.5]}, index=["a", "b"]),  # unnamed index
+        pd.DataFrame({"x": [0.5, np.nan]}, index=["a", "b"]),  # NaN: pandas writes it
+        pd.DataFrame({"x": [0.5, 1.5]}, index=["a\tb", "c"]),  # quoted label: pandas
+        pd.DataFrame({"x": [0.5, 1.5]}, index=[1, 2]),  # non-string labels: pandas
+        pd.DataFrame({"x": [0.5, 1.5], "n": [1, 2]}, index=["a", "b"]),  # mixed dtypes
+    ],
+    ids=["floats", "unnamed", "nan", "quoted", "int-labels", "mixed"],
+)
+@pytest.mark.parametrize("index", [True, False])
+def test_write_tsv_is_what_pandas_writes(tmp_path, frame, index):
+    """The row-at-a-time writer of float matrices gives pandas' bytes exactly."""
+    path = tmp_path / "t.tsv"
+    write_tsv(frame, path, index=index, na_rep="NA")
+    want = frame.to_csv(
+        sep="\t", index=index, float_format="%.10g", na_rep="NA", lineterminator="\n"
+    )
+    assert path.read_text() == want

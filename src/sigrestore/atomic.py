@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 
@@ -106,9 +107,53 @@ def write_tsv(
     the same data give byte-identical files.  Missing values are ``na_rep``.
     """
     with atomic_path(path) as tmp:
-        frame.to_csv(
-            tmp, sep="\t", index=index, float_format="%.10g", na_rep=na_rep, lineterminator="\n"
-        )
+        if _plain_float_matrix(frame):
+            _write_float_matrix(frame, tmp, index=index)
+        else:
+            frame.to_csv(
+                tmp, sep="\t", index=index, float_format="%.10g", na_rep=na_rep, lineterminator="\n"
+            )
+
+
+#: Characters that make pandas quote a label (csv.QUOTE_MINIMAL with tab separators).
+_QUOTED = ("\t", '"', "\n", "\r")
+
+
+def _plain_float_matrix(frame: pd.DataFrame) -> bool:
+    """A frame of finite-or-infinite float64 values (no NaN) with labels pandas writes as is."""
+    if (
+        frame.empty
+        or isinstance(frame.index, pd.MultiIndex)
+        or isinstance(frame.columns, pd.MultiIndex)
+    ):
+        return False
+    if not all(dtype == np.float64 for dtype in frame.dtypes):
+        return False
+    labels = [frame.index.name, *frame.index, *frame.columns]
+    if not all(isinstance(x, str) or x is None for x in labels):
+        return False
+    if any(c in x for x in labels if x for c in _QUOTED):
+        return False
+    return not np.isnan(frame.to_numpy()).any()
+
+
+def _write_float_matrix(frame: pd.DataFrame, path: Path, *, index: bool) -> None:
+    """What ``to_csv(sep="\t", float_format="%.10g")`` writes for a plain float matrix,
+    byte for byte, formatting a row at a time (4x faster: the expression matrix
+    of hundreds of arrays is millions of values)."""
+    values = frame.to_numpy().tolist()
+    columns = [str(c) for c in frame.columns]
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        if index:
+            fh.write("\t".join([frame.index.name or "", *columns]) + "\n")
+            row = "%s" + "\t%.10g" * len(columns) + "\n"
+            fh.writelines(
+                row % (label, *cells) for label, cells in zip(frame.index, values, strict=True)
+            )
+        else:
+            fh.write("\t".join(columns) + "\n")
+            row = "\t".join(["%.10g"] * len(columns)) + "\n"
+            fh.writelines(row % tuple(cells) for cells in values)
 
 
 def write_figure(fig, path: str | os.PathLike[str], **savefig_kwargs) -> None:
