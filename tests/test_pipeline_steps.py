@@ -19,6 +19,7 @@ from sigrestore.pipeline import (
     fit_contrast_tables,
     level_expression,
     level_matrices,
+    level_tables,
     restoration_outputs,
 )
 from sigrestore.restoration import analyze_comparison, comparison_calls
@@ -135,6 +136,22 @@ def test_one_fit_of_every_contrast_equals_one_fit_per_contrast(experiment):
         pd.testing.assert_frame_equal(together[name].genes, alone.genes, check_exact=True)
 
 
+def test_the_restoration_jobs_tables_are_the_diffexp_jobs(experiment):
+    # The restoration job fits its comparison's contrasts with level_tables
+    # instead of reading the diffexp job's files: the same tables, exactly.
+    expr, samples, path, _ = experiment
+    annotation = read_annotation(path)
+    de = DESettings.from_options(factors=FACTORS)
+    matrices = level_matrices(expr, samples, de, annotation=annotation)
+    written = fit_contrast_tables(matrices, samples, de, contrasts=CONTRASTS, features=annotation)
+    used = {c: CONTRASTS[c] for c in ("fulv_sens", "cotreat_res")}
+    genes = level_tables(matrices.gene, samples, de, contrasts=used)
+    probesets = level_tables(matrices.probeset, samples, de, contrasts=used, features=annotation)
+    for name in used:
+        pd.testing.assert_frame_equal(genes[name], written[name].genes, check_exact=True)
+        pd.testing.assert_frame_equal(probesets[name], written[name].probesets, check_exact=True)
+
+
 def test_contrast_tables_unknown_contrast(experiment):
     expr, samples, _, _ = experiment
     with pytest.raises(ConfigError, match="nope"):
@@ -198,9 +215,11 @@ def test_gene_level_uses_gene_tables_and_the_gene_matrix(experiment, tmp_path):
     by_hand = _analyze_by_hand(genes, out.result.spec, matrix, samples)
     assert out.result.bootstrap["signature_size"].notna().all()
     pd.testing.assert_frame_equal(out.result.bootstrap, by_hand.bootstrap)
-    written = out.write(tmp_path / "small")
+    written = out.write(tmp_path / "small", formats=("png", "svg"))
     names = {p.name for p in written}
     assert {"summary.tsv", "features.tsv", "heatmap.png", "heatmap.svg"} <= names
+    assert {p.name for p in out.write(tmp_path / "png")} >= {"heatmap.png", "summary.tsv"}
+    assert not list((tmp_path / "png").glob("*.svg"))  # figures.formats' default: PNG
 
 
 def test_probeset_level_leaves_affx_controls_out(experiment):

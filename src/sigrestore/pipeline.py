@@ -106,6 +106,7 @@ __all__ = [
     "gene_level_matrix",
     "level_expression",
     "level_matrices",
+    "level_tables",
     "load_annotation",
     "restoration_outputs",
 ]
@@ -407,31 +408,63 @@ def fit_contrast_tables(
     """
     if not contrasts:
         raise ConfigError("no contrast to fit")
-    fit = ContrastRefit.from_settings(de, contrasts)
-    probesets = matrices.probeset
-    if weights is None:
-        tables = fit(probesets, samples)
-    else:
-        if matrices.gene is not None and gene_weights is None:
-            raise ConfigError("a weighted source's gene matrix needs its weights (gene_weights)")
-        tables = fit(probesets, samples, weights=observation_weights(weights, probesets))
+    if weights is not None and matrices.gene is not None and gene_weights is None:
+        raise ConfigError("a weighted source's gene matrix needs its weights (gene_weights)")
+    probesets = level_tables(
+        matrices.probeset, samples, de, contrasts=contrasts, features=features, weights=weights
+    )
     if matrices.gene is None:
         return {
-            c: ContrastTables(probesets=tables[c], filtered=matrices.filtered) for c in contrasts
+            c: ContrastTables(probesets=probesets[c], filtered=matrices.filtered) for c in contrasts
         }
     if features is None:
         raise ConfigError("gene-level tables need the probe-set annotation (features)")
-    gene_w = None if gene_weights is None else observation_weights(gene_weights, matrices.gene)
-    gene_tables = fit(matrices.gene, samples, weights=gene_w)
-    gene_columns = features.reindex(columns=["gene_symbol", "entrez_id"])
+    genes = level_tables(matrices.gene, samples, de, contrasts=contrasts, weights=gene_weights)
     return {
-        c: ContrastTables(
-            probesets=annotate_table(tables[c], gene_columns),
-            genes=gene_tables[c],
-            filtered=matrices.filtered,
-        )
+        c: ContrastTables(probesets=probesets[c], genes=genes[c], filtered=matrices.filtered)
         for c in contrasts
     }
+
+
+def level_tables(
+    matrix: pd.DataFrame,
+    samples: pd.DataFrame,
+    de: DESettings,
+    *,
+    contrasts: Mapping[str, str],
+    features: pd.DataFrame | None = None,
+    weights: pd.DataFrame | None = None,
+) -> dict[str, pd.DataFrame]:
+    """limma tables of ``contrasts`` from one level's matrix: what the diffexp rule writes.
+
+    The diffexp rule writes them (:func:`fit_contrast_tables`) and the
+    restoration rule fits its comparison's contrasts with this same function
+    rather than waiting for the diffexp job: limma moderates each contrast on
+    its own, so the tables are identical.
+
+    Parameters
+    ----------
+    matrix : DataFrame
+        The level's matrix (probe sets or genes x arrays).
+    samples : DataFrame
+        Sample sheet.
+    de : DESettings
+        The design and limma options.
+    contrasts : mapping
+        Contrast name -> expression; one table each.
+    features : DataFrame, optional
+        Probe-set annotation: its ``gene_symbol`` and ``entrez_id`` columns
+        come first in each table (probe-set level).
+    weights : DataFrame, optional
+        Observation weights (voom's) covering the matrix's rows and arrays.
+    """
+    fit = ContrastRefit.from_settings(de, contrasts)
+    w = None if weights is None else observation_weights(weights, matrix)
+    tables = fit(matrix, samples) if w is None else fit(matrix, samples, weights=w)
+    if features is None:
+        return {c: tables[c] for c in contrasts}
+    gene_columns = features.reindex(columns=["gene_symbol", "entrez_id"])
+    return {c: annotate_table(tables[c], gene_columns) for c in contrasts}
 
 
 def contrast_tables(

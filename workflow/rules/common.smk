@@ -159,15 +159,16 @@ def comparison_rows(wildcards):
     return GENE_ROWS if comparison_level(wildcards.comparison) == "gene" else []
 
 
-def comparison_tables(wildcards):
-    """DE tables of every contrast of a comparison, at its level (genes or probe sets)."""
-    suffix = (
-        ".genes.tsv" if comparison_level(wildcards.comparison) == "gene" else ".tsv"
-    )
-    return [
-        f"results/diffexp/{c}{suffix}"
-        for c in comparison_contrasts(wildcards.comparison)
-    ]
+def comparison_weights(wildcards):
+    """The observation weights of the comparison level's matrix (count source)."""
+    gene = comparison_level(wildcards.comparison) == "gene"
+    return GENE_WEIGHTS if gene else WEIGHTS
+
+
+def comparison_features(wildcards):
+    """The probe-set annotation, whose gene columns the probe-set tables carry."""
+    gene = comparison_level(wildcards.comparison) == "gene"
+    return [] if gene else FEATURE_ANNOTATION
 
 
 def figures(stem):

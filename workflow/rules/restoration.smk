@@ -3,17 +3,21 @@
 # fraction (issue 9), hypergeometric test, slope, Spearman correlation and
 # connectivity score, the threshold-sensitivity grid, with figures; the
 # headline sentence and figure open the report.
-# At gene level (the default with an annotation) it reads the .genes.tsv
-# tables and results/normalized/gene.parquet; at probe-set level the probe-set
-# tables and results/normalized/probeset.parquet, without the AFFX- controls
-# (sigrestore.pipeline.analyze_restoration).  The count source's gene level
-# is one table row per symbol; the bootstrap's voom refits fit the same rows.
+# At gene level (the default with an annotation) it reads
+# results/normalized/gene.parquet, at probe-set level
+# results/normalized/probeset.parquet (without the AFFX- controls), and fits
+# its contrasts with the diffexp job's function (sigrestore.pipeline.level_tables:
+# the tables equal the .genes.tsv / .tsv tables), so it starts without waiting
+# for the diffexp job's figures (sigrestore.pipeline.analyze_restoration).
+# The count source's gene level is one table row per symbol; the bootstrap's
+# voom refits fit the same rows.
 
 
 rule restoration:
     input:
-        tables=comparison_tables,
         matrix=comparison_matrix,
+        features=comparison_features,
+        weights=comparison_weights,
         filtered=rules.feature_matrices.output.filtered,
         # The count source's bootstrap refits through voom: it re-reads the counts.
         counts=(

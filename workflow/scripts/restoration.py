@@ -11,7 +11,7 @@ import pandas as pd
 
 from sigrestore.diffexp import FilterSummary
 from sigrestore.diffexp.filtering import filter_message
-from sigrestore.pipeline import analyze_restoration
+from sigrestore.pipeline import analyze_restoration, level_tables
 
 # Everything the job prints goes to its log.
 sys.stderr = sys.stdout = open(snakemake.log[0], "w")  # noqa: SIM115 - lives as long as the job
@@ -26,10 +26,22 @@ def _chosen_rows(paths):
 
 
 spec = snakemake.params.spec
-filtered = FilterSummary.from_frame(pd.read_csv(snakemake.input.filtered, sep="\t"))
+inputs = snakemake.input
+filtered = FilterSummary.from_frame(pd.read_csv(inputs.filtered, sep="\t"))
+matrix = pd.read_parquet(inputs.matrix)
+# The comparison's limma tables, fitted as the diffexp job fits them (identical
+# tables; this job need not wait for that one).
+tables = level_tables(
+    matrix,
+    snakemake.params.samples,
+    snakemake.params.de,
+    contrasts={c: snakemake.params.contrasts[c] for c in spec.contrasts},
+    features=pd.read_parquet(inputs.features[0]) if inputs.features else None,
+    weights=pd.read_parquet(inputs.weights[0]) if inputs.weights else None,
+)
 outputs = analyze_restoration(
-    dict(zip(spec.contrasts, snakemake.input.tables, strict=True)),
-    pd.read_parquet(snakemake.input.matrix),
+    tables,
+    matrix,
     snakemake.params.samples,
     spec,
     snakemake.params.de,
