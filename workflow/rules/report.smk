@@ -17,7 +17,7 @@ rule summarize_restoration:
         ),
     log:
         "logs/report/summarize_restoration.log",
-    priority: CRITICAL_PATH
+    priority: RESULT_PATH
     conda:
         CONDA_ENV
     params:

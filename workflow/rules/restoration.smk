@@ -80,7 +80,7 @@ rule restoration:
         "logs/restoration/{comparison}.log",
     benchmark:
         "results/benchmarks/restoration/{comparison}.tsv"
-    priority: CRITICAL_PATH
+    priority: RESULT_PATH
     conda:
         CONDA_ENV
     threads: 1
