@@ -65,7 +65,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -85,11 +85,13 @@ from sigrestore.diffexp import (
     DESettings,
     ExpressionFilter,
     FilterSummary,
-    differential_expression,
     filter_probe_sets,
 )
 from sigrestore.errors import ConfigError
-from sigrestore.restoration import ComparisonSpec, RestorationResult, analyze_comparison
+from sigrestore.restoration import ComparisonSpec
+
+if TYPE_CHECKING:  # the analysis (scipy, statsmodels) is imported when used
+    from sigrestore.restoration import RestorationResult
 
 __all__ = [
     "ContrastRefit",
@@ -315,6 +317,10 @@ class ContrastRefit:
         """One table per contrast of the fit of ``expr`` (arrays weighted by ``weights``)."""
         if self.features is not None:
             expr = self._fixed_features(expr)
+        # Imported here: limma's fit (pylimma, scipy.stats: half a second) is
+        # not needed by the jobs that only build the feature matrices.
+        from sigrestore.diffexp import differential_expression
+
         tables = differential_expression(
             expr,
             samples,
@@ -695,6 +701,8 @@ def analyze_restoration(
             # The filter's features stay fixed across the bootstrap's resamples.
             features=tuple(matrix.index) if de.filter.enabled else None,
         )
+    from sigrestore.restoration import analyze_comparison
+
     result = analyze_comparison(
         loaded,
         spec,
