@@ -67,6 +67,7 @@ def one_study(
     size: int,
     pi0_method: str = "lfdr",
     resamples: int = 1000,
+    power_correction: str | None = None,
 ) -> dict:
     """Simulate, fit and analyse one study; the summary numbers and the realized truth."""
     cell = (reps, list(NOISE).index(noise), round(planted * 100), list(SHARES).index(restoration))
@@ -101,7 +102,13 @@ def one_study(
             # Seed 1: the feature-bootstrap draws behind the table in
             # docs/restoration.md (measured before the default became the
             # config's seed); point estimates do not depend on it.
-            "corrected": {"pi0_method": pi0_method, "resamples": resamples, "seed": 1},
+            "corrected": {
+                "pi0_method": pi0_method,
+                "resamples": resamples,
+                "seed": 1,
+                # None: the schema's default.
+                **({} if power_correction is None else {"power_correction": power_correction}),
+            },
         }
     )
     result = analyze_comparison(tables, comparison)
@@ -173,7 +180,7 @@ def cell_table(studies: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def timing(pi0_method: str = "lfdr") -> None:
+def timing(pi0_method: str = "lfdr", power_correction: str | None = None) -> None:
     """Time analyze_comparison on the example and the share of the corrected parts."""
     import functools
 
@@ -199,7 +206,10 @@ def timing(pi0_method: str = "lfdr") -> None:
             "modulator": "modulator",
             "bootstrap": {"n": 100, "seed": 1},
             "connectivity": {"permutations": 100, "seed": 1},
-            "corrected": {"pi0_method": pi0_method},
+            "corrected": {
+                "pi0_method": pi0_method,
+                **({} if power_correction is None else {"power_correction": power_correction}),
+            },
         }
     )
 
@@ -226,7 +236,9 @@ def timing(pi0_method: str = "lfdr") -> None:
     )
     sensitivity = best(lambda: threshold_sensitivity(ref, res, comparison))
     print(
-        f"pi0 method {pi0_method}; example ({len(expr)} genes x {expr.shape[1]} arrays, |S| ="
+        f"pi0 method {pi0_method}, power correction"
+        f" {comparison.corrected.power_correction}; example ({len(expr)} genes x"
+        f" {expr.shape[1]} arrays, |S| ="
         f" {len(classified)}): analyze_comparison {total:.3f} s (100 resamples, 100"
         f" permutations); corrected fractions {corrected:.3f} s"
         f" ({100 * corrected / total:.1f}%), sensitivity grid {sensitivity:.3f} s"
@@ -250,6 +262,11 @@ def main(argv: list[str] | None = None) -> int:
         "--pi0-method", default="lfdr", choices=["lfdr", "smoother", "bootstrap", "convest"]
     )
     parser.add_argument(
+        "--power-correction",
+        choices=["none", "share_model"],
+        help="corrected.power_correction (default: the schema's default)",
+    )
+    parser.add_argument(
         "--resamples",
         type=int,
         default=1000,
@@ -267,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     print("command: python " + " ".join(sys.argv), flush=True)
     if args.timing:
-        timing(args.pi0_method)
+        timing(args.pi0_method, args.power_correction)
         return 0
     start = time.perf_counter()
     rows = []
@@ -295,6 +312,7 @@ def main(argv: list[str] | None = None) -> int:
                     args.signature_size,
                     args.pi0_method,
                     args.resamples,
+                    args.power_correction,
                 )
             )
         last = pd.DataFrame(rows[-args.studies :])

@@ -76,7 +76,11 @@ def threshold_sensitivity(
                 reference, thresholds, size, pi0_method=settings.pi0_method
             )
             corrected = corrected_fraction(
-                restoration, direction, false_share=false_share, settings=settings
+                restoration,
+                direction,
+                false_share=false_share,
+                settings=settings,
+                reference=reference,
             ).estimate
         for res_fdr in grid.restoration_fdr:
             restored = int((calls[res_fdr][members] == sig[members]).sum())

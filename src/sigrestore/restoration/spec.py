@@ -111,6 +111,8 @@ class ConnectivitySettings:
     seed: int = DEFAULT_SEED
 
 
+#: The power corrections of the corrected fraction (corrected.power_correction).
+POWER_CORRECTIONS = ("none", "share_model")
 #: The pi0 estimators of the corrected fraction (corrected.pi0_method).
 PI0_METHODS = ("lfdr", "smoother", "bootstrap", "convest")
 
@@ -130,12 +132,17 @@ class CorrectedSettings:
         Seed of the feature bootstrap.
     min_features : int
         Fewer features with a restoration p-value: the fraction is NA.
+    power_correction : str
+        "none" or "share_model" (:mod:`sigrestore.restoration.power`: the
+        leak of weakly moved features into pi0 divided out; needs
+        ``pi0_method`` "lfdr").
     """
 
     pi0_method: str = "lfdr"
     resamples: int = 1000
     seed: int = DEFAULT_SEED
     min_features: int = 20
+    power_correction: str = "none"
 
 
 @dataclass(frozen=True)
@@ -303,7 +310,10 @@ class ComparisonSpec:
 def _corrected(d: Mapping[str, Any], where: str) -> CorrectedSettings:
     section = _section(d, "corrected", where)
     _no_unknown(
-        section, {"pi0_method", "resamples", "seed", "min_features"}, where, prefix="corrected."
+        section,
+        {"pi0_method", "resamples", "seed", "min_features", "power_correction"},
+        where,
+        prefix="corrected.",
     )
     default = CorrectedSettings()
     method = section.get("pi0_method", default.pi0_method)
@@ -322,7 +332,21 @@ def _corrected(d: Mapping[str, Any], where: str) -> CorrectedSettings:
         raise ConfigError(
             f"{where}: key 'corrected.min_features' must be an integer >= 1, got {min_features!r}"
         )
+    power = section.get("power_correction", default.power_correction)
+    if power not in POWER_CORRECTIONS:
+        raise ConfigError(
+            f"{where}: key 'corrected.power_correction' must be one of"
+            f" {list(POWER_CORRECTIONS)}, got {power!r}"
+        )
+    if power == "share_model" and method != "lfdr":
+        # The model divides out lfdr's leak (2 E[p] per moved feature);
+        # Storey's and convest's leaks are different functions of the p-values.
+        raise ConfigError(
+            f"{where}: key 'corrected.power_correction' 'share_model' needs"
+            f" corrected.pi0_method 'lfdr', got {method!r}"
+        )
     return CorrectedSettings(
+        power_correction=power,
         pi0_method=method,
         resamples=int(resamples),
         seed=_seed(section, "seed", where, "corrected.", default.seed),
