@@ -131,6 +131,51 @@ def test_power_corrected_interval_covers_and_is_seeded():
     assert a.low <= a.estimate <= a.high
 
 
+def test_power_corrected_interval_is_the_percentile_of_resampled_estimates():
+    res, ref, d, _ = _features(n=300, seed=8)
+    settings = replace(SHARE_MODEL, resamples=40, seed=3)
+    got = corrected_fraction(res, d, false_share=0.1, settings=settings, reference=ref)
+    # By hand: the same draws, every resample estimated on its own features
+    # (no widening of the upper bound: the bias it allowed for is corrected).
+    idx = np.random.default_rng(3).integers(0, len(d), size=(40, len(d)))
+    boot = [
+        corrected_fraction(
+            res.iloc[row].set_axis(range(len(d))),
+            pd.Series(d.to_numpy()[row]),
+            false_share=0.1,
+            settings=replace(settings, resamples=0),
+            reference=ref.iloc[row].set_axis(range(len(d))),
+        ).estimate
+        for row in idx
+    ]
+    low, high = np.quantile(boot, [0.025, 0.975])
+    assert got.low == pytest.approx(low, abs=1e-9)
+    assert got.high == pytest.approx(high, abs=1e-9)
+
+
+def test_power_correction_is_the_default():
+    spec = ComparisonSpec.from_dict({"name": "x", "reference": "a", "restoration": "b"})
+    assert spec.corrected.power_correction == "share_model"
+    none = ComparisonSpec.from_dict(
+        {
+            "name": "x",
+            "reference": "a",
+            "restoration": "b",
+            "corrected": {"power_correction": "none", "pi0_method": "smoother"},
+        }
+    )
+    assert none.corrected.pi0_method == "smoother"
+    with pytest.raises(ValueError, match="lfdr"):
+        res, ref, d, _ = _features(n=100)
+        corrected_fraction(
+            res,
+            d,
+            false_share=0.0,
+            settings=replace(SHARE_MODEL, pi0_method="bootstrap"),
+            reference=ref,
+        )
+
+
 def test_bootstrap_counts_equal_the_resampled_features():
     res, ref, d, _ = _features(n=400, seed=6)
     ids = d.index

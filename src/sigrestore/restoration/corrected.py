@@ -211,10 +211,24 @@ class _PowerInputs:
         return power_corrected_pi1(1.0 - pi0, moment, ratio, w_bar, q_bar, start)
 
 
+def restoration_df(restoration: pd.DataFrame) -> float:
+    """Degrees of freedom of the restoration contrast's t statistics (:func:`implied_df`)."""
+    return implied_df(
+        restoration["t"].to_numpy(dtype=float), restoration["P.Value"].to_numpy(dtype=float)
+    )
+
+
 def _power_inputs(
-    restoration: pd.DataFrame, reference: pd.DataFrame, ids: pd.Index, d: np.ndarray
+    restoration: pd.DataFrame,
+    reference: pd.DataFrame,
+    ids: pd.Index,
+    d: np.ndarray,
+    df: float | None = None,
 ) -> _PowerInputs:
-    """The power model's tables for the features ``ids`` (direction ``d``)."""
+    """The power model's tables for the features ``ids`` (direction ``d``).
+
+    ``df``: the restoration contrast's df (None: :func:`restoration_df`).
+    """
     res = restoration.reindex(ids)
     t = res["t"].to_numpy(dtype=float)
     p = res["P.Value"].to_numpy(dtype=float)
@@ -222,8 +236,9 @@ def _power_inputs(
     beta = np.abs(reference["logFC"].reindex(ids).to_numpy(dtype=float))
     with np.errstate(divide="ignore", invalid="ignore"):
         se = np.abs(y / t)
-    # One df for the contrast, from all its features (limma's df.total).
-    df = implied_df(restoration["t"].to_numpy(dtype=float), restoration["P.Value"].to_numpy(float))
+    if df is None:
+        # One df for the contrast, from all its features (limma's df.total).
+        df = restoration_df(restoration)
     w, q = power_tables(beta, se, df)
     half = np.sign(t) * d * (p < SPLIT_LAMBDA)
     return _PowerInputs(w=w, q=q, moved=d * y, effect=beta, half=half)
@@ -239,6 +254,7 @@ def corrected_fraction(
     scale: float = 1.0,
     label: str = "",
     reference: pd.DataFrame | None = None,
+    df: float | None = None,
 ) -> CorrectedEstimate:
     """The corrected fraction over the features of ``direction`` (a subset of S).
 
@@ -263,6 +279,10 @@ def corrected_fraction(
         The reference contrast's table (``logFC``); needed by
         ``settings.power_correction = "share_model"`` (the reference effects
         of the power model, :mod:`sigrestore.restoration.power`).
+    df : float, optional
+        The restoration contrast's degrees of freedom for the power model
+        (None: :func:`restoration_df` of ``restoration``; callers computing
+        several fractions of one contrast pass it once).
 
     Returns
     -------
@@ -304,7 +324,10 @@ def corrected_fraction(
     if settings.power_correction == "share_model":
         if reference is None:
             raise ValueError("power_correction 'share_model' needs the reference table")
-        power = _power_inputs(restoration, reference, direction.index[keep], d[keep])
+        if settings.pi0_method != "lfdr":
+            # The model divides out lfdr's leak; other pi0 estimators leak differently.
+            raise ValueError("power_correction 'share_model' needs pi0_method 'lfdr'")
+        power = _power_inputs(restoration, reference, direction.index[keep], d[keep], df)
     pi0, pi1_rows = _pi0_and_pi1(p, agree, pi0_method=settings.pi0_method)
     if power is not None:
         pi1_rows = power.pi1(None, pi0, pi1_rows)
@@ -404,6 +427,7 @@ def corrected_columns(
     false_share = signature_false_share(
         reference, spec.signature, size, pi0_method=settings.pi0_method
     )
+    df = restoration_df(restoration) if settings.power_correction == "share_model" else None
 
     def one(
         subset: pd.Series, what: str, scale: float = 1.0, share: float | None = None
@@ -417,6 +441,7 @@ def corrected_columns(
             scale=scale,
             label=f"comparison {spec.name!r}: {what}",
             reference=reference,
+            df=df,
         )
 
     out: dict[str, float | int | str] = {}

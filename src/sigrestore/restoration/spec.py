@@ -15,7 +15,8 @@ canonical layout is::
       modulator: {fdr: 0.05, lfc: 0.0}
     bootstrap: {n: 200, seed: 1, confidence: 0.95, duplicates: weights}
     connectivity: {permutations: 200, seed: 1}
-    corrected: {pi0_method: lfdr, resamples: 1000, seed: 1, min_features: 20}
+    corrected: {pi0_method: lfdr, resamples: 1000, seed: 1, min_features: 20,
+                power_correction: share_model}
     sensitivity:                         # the threshold-sensitivity grid
       signature_fdr: [0.01, 0.05, 0.1, 0.25]
       signature_lfc: [0, 0.5, 1, 1.5]
@@ -133,16 +134,16 @@ class CorrectedSettings:
     min_features : int
         Fewer features with a restoration p-value: the fraction is NA.
     power_correction : str
-        "none" or "share_model" (:mod:`sigrestore.restoration.power`: the
+        "share_model" (the default; :mod:`sigrestore.restoration.power`: the
         leak of weakly moved features into pi0 divided out; needs
-        ``pi0_method`` "lfdr").
+        ``pi0_method`` "lfdr") or "none".
     """
 
     pi0_method: str = "lfdr"
     resamples: int = 1000
     seed: int = DEFAULT_SEED
     min_features: int = 20
-    power_correction: str = "none"
+    power_correction: str = "share_model"
 
 
 @dataclass(frozen=True)
@@ -343,7 +344,8 @@ def _corrected(d: Mapping[str, Any], where: str) -> CorrectedSettings:
         # Storey's and convest's leaks are different functions of the p-values.
         raise ConfigError(
             f"{where}: key 'corrected.power_correction' 'share_model' needs"
-            f" corrected.pi0_method 'lfdr', got {method!r}"
+            f" corrected.pi0_method 'lfdr', got {method!r} (set"
+            " corrected.power_correction: none to use another pi0 method)"
         )
     return CorrectedSettings(
         power_correction=power,
