@@ -17,6 +17,11 @@ Estimator (see docs/restoration.md for the measurements that chose it)::
                  excess over the null of small p-values (p < 1/2) with
                  sign(t) = d and with sign(t) = -d
     pi1_d      = (1 - pi0_S) * share_d
+    power      = (power_correction "share_model", the default) pi1_d is
+                 replaced by its power-corrected value: weakly moved features
+                 leak into lfdr's pi0 by 2 E[p]; a model of the restored share
+                 of each feature's reference effect divides that leak out
+                 (sigrestore.restoration.power)
     fdp_S      = estimated false share of S (reference contrast: the same pi0
                  of all reference p-values times the null probability of
                  every feature to enter S, summed, over |S|)
@@ -26,12 +31,13 @@ The two-sided p-values keep the reversed features (which one-sided p-values
 put near 1, where Storey's estimator counts them as null with weight
 ``1/(1 - lambda)``) out of pi0; the direction share then splits the non-null
 part.  The interval resamples the features of S with replacement and
-recomputes ``pi0_S`` and ``share_d`` on every resample (vectorized), a
-percentile interval at the comparison's ``confidence``, whose upper bound is
-widened to the same percentile of qvalue's bootstrap-lambda estimator on the
-same resamples when that is larger (pi0 estimators are conservative for weak
-restored effects; the calibration benchmark decided this); ``fdp_S`` is kept
-fixed (it is small and estimated from all features).
+recomputes ``pi0_S``, ``share_d`` and the power correction on every resample
+(vectorized), a percentile interval at the comparison's ``confidence``.
+Without the power correction its upper bound is widened to the same
+percentile of qvalue's bootstrap-lambda estimator on the same resamples when
+that is larger (pi0 estimators are conservative for weak restored effects;
+the calibration benchmark decided this).  ``fdp_S`` is kept fixed (it is
+small and estimated from all features).
 """
 
 from __future__ import annotations
