@@ -18,6 +18,8 @@ expectation (the cell's mean count fraction).
 
     python benchmarks/bench_calibration.py --studies 20 --out calibration.tsv
     python benchmarks/bench_calibration.py --timing   # cost of the corrected estimate
+    # the estimator without the power correction, on 20 other studies per cell:
+    python benchmarks/bench_calibration.py --power-correction none --first-study 20
 
 ``--timing`` measures, on the bundled example's design and truth (gene level,
 8 groups x 3 arrays, the example config's 100 bootstrap resamples and 100
