@@ -18,6 +18,8 @@ expectation (the cell's mean count fraction).
 
     python benchmarks/bench_calibration.py --studies 20 --out calibration.tsv
     python benchmarks/bench_calibration.py --timing   # cost of the corrected estimate
+    # the estimator without the power correction, on 20 other studies per cell:
+    python benchmarks/bench_calibration.py --power-correction none --first-study 20
 
 ``--timing`` measures, on the bundled example's design and truth (gene level,
 8 groups x 3 arrays, the example config's 100 bootstrap resamples and 100
@@ -57,6 +59,14 @@ SHARES = {"full": (1.0, 1.0), "partial": (0.3, 1.0)}
 TOLERANCE = 0.07
 
 
+def _power_key(pi0_method: str, power_correction: str | None) -> dict:
+    """The ``corrected.power_correction`` entry: given, else the default (``none``
+    with another pi0 method than lfdr, which the power model does not fit)."""
+    if power_correction is not None:
+        return {"power_correction": power_correction}
+    return {} if pi0_method == "lfdr" else {"power_correction": "none"}
+
+
 def one_study(
     reps: int,
     noise: str,
@@ -67,6 +77,7 @@ def one_study(
     size: int,
     pi0_method: str = "lfdr",
     resamples: int = 1000,
+    power_correction: str | None = None,
 ) -> dict:
     """Simulate, fit and analyse one study; the summary numbers and the realized truth."""
     cell = (reps, list(NOISE).index(noise), round(planted * 100), list(SHARES).index(restoration))
@@ -101,7 +112,12 @@ def one_study(
             # Seed 1: the feature-bootstrap draws behind the table in
             # docs/restoration.md (measured before the default became the
             # config's seed); point estimates do not depend on it.
-            "corrected": {"pi0_method": pi0_method, "resamples": resamples, "seed": 1},
+            "corrected": {
+                "pi0_method": pi0_method,
+                "resamples": resamples,
+                "seed": 1,
+                **_power_key(pi0_method, power_correction),
+            },
         }
     )
     result = analyze_comparison(tables, comparison)
@@ -173,7 +189,7 @@ def cell_table(studies: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def timing(pi0_method: str = "lfdr") -> None:
+def timing(pi0_method: str = "lfdr", power_correction: str | None = None) -> None:
     """Time analyze_comparison on the example and the share of the corrected parts."""
     import functools
 
@@ -199,7 +215,10 @@ def timing(pi0_method: str = "lfdr") -> None:
             "modulator": "modulator",
             "bootstrap": {"n": 100, "seed": 1},
             "connectivity": {"permutations": 100, "seed": 1},
-            "corrected": {"pi0_method": pi0_method},
+            "corrected": {
+                "pi0_method": pi0_method,
+                **_power_key(pi0_method, power_correction),
+            },
         }
     )
 
@@ -226,7 +245,9 @@ def timing(pi0_method: str = "lfdr") -> None:
     )
     sensitivity = best(lambda: threshold_sensitivity(ref, res, comparison))
     print(
-        f"pi0 method {pi0_method}; example ({len(expr)} genes x {expr.shape[1]} arrays, |S| ="
+        f"pi0 method {pi0_method}, power correction"
+        f" {comparison.corrected.power_correction}; example ({len(expr)} genes x"
+        f" {expr.shape[1]} arrays, |S| ="
         f" {len(classified)}): analyze_comparison {total:.3f} s (100 resamples, 100"
         f" permutations); corrected fractions {corrected:.3f} s"
         f" ({100 * corrected / total:.1f}%), sensitivity grid {sensitivity:.3f} s"
@@ -240,6 +261,13 @@ def timing(pi0_method: str = "lfdr") -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--studies", type=int, default=20, help="studies per cell")
+    parser.add_argument(
+        "--first-study",
+        type=int,
+        default=0,
+        help="number of the first study of every cell (its seed): e.g. 20 with --studies 20"
+        " gives 20 other studies than the default, for a held-out check",
+    )
     parser.add_argument("--reps", type=int, nargs="+", default=[2, 3, 4, 6])
     parser.add_argument("--noise", nargs="+", default=list(NOISE), choices=list(NOISE))
     parser.add_argument("--planted", type=float, nargs="+", default=[0.2, 0.4, 0.7])
@@ -248,6 +276,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--signature-size", type=int, default=300)
     parser.add_argument(
         "--pi0-method", default="lfdr", choices=["lfdr", "smoother", "bootstrap", "convest"]
+    )
+    parser.add_argument(
+        "--power-correction",
+        choices=["none", "share_model"],
+        help="corrected.power_correction (default: the schema's default, share_model;"
+        " none with a pi0 method other than lfdr)",
     )
     parser.add_argument(
         "--resamples",
@@ -267,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     print("command: python " + " ".join(sys.argv), flush=True)
     if args.timing:
-        timing(args.pi0_method)
+        timing(args.pi0_method, args.power_correction)
         return 0
     start = time.perf_counter()
     rows = []
@@ -283,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
             if noise not in NOISE or restoration not in SHARES:
                 parser.error(f"--cells: unknown noise or restoration in {cell!r}")
     for reps, noise, planted, restoration in grid:
-        for study in range(args.studies):
+        for study in range(args.first_study, args.first_study + args.studies):
             rows.append(
                 one_study(
                     reps,
@@ -295,6 +329,7 @@ def main(argv: list[str] | None = None) -> int:
                     args.signature_size,
                     args.pi0_method,
                     args.resamples,
+                    args.power_correction,
                 )
             )
         last = pd.DataFrame(rows[-args.studies :])

@@ -210,6 +210,7 @@ def test_corrected_fraction_recovers_the_planted_fraction(study):
     assert s.restored_beyond_modulator_fraction_corrected <= s.restored_fraction_corrected
     assert s.corrected_note == ""
     assert 0 <= s.signature_false_share < 0.05
+    assert s.corrected_power_correction == "share_model"
     cols = list(result.summary.columns)
     assert cols.index("restored_fraction_corrected") == cols.index("bootstrap_high") + 1
 
@@ -248,7 +249,8 @@ def test_restoration_without_p_values_gives_na(study, caplog):
 
 def test_feature_bootstrap_interval_is_the_percentile_of_resamples(study):
     tables, _ = study
-    spec = _spec()
+    # Without the power correction (its interval: tests/test_restoration_power.py).
+    spec = _spec(corrected={"power_correction": "none"})
     result = analyze_comparison(tables, spec)
     s = result.summary.iloc[0]
     direction = pd.Series(
@@ -383,6 +385,7 @@ def test_schema_defaults_equal_the_dataclass_defaults():
     assert corrected["resamples"] == default.resamples
     assert corrected["min_features"] == default.min_features
     assert corrected["seed"] is None  # the config's seed
+    assert corrected["power_correction"] == default.power_correction == "share_model"
     grid = {k: tuple(v["default"]) for k, v in entry["sensitivity"]["properties"].items()}
     assert grid == {
         "signature_fdr": SensitivityGrid().signature_fdr,
@@ -449,7 +452,8 @@ def test_lost_corrected_fraction_divides_by_the_lost_parts_false_share(monkeypat
     t[null_rows] = direction.to_numpy()[null_rows] * agree * special.ndtri(1 - p[null_rows] / 2)
     restoration = pd.DataFrame({"t": t, "P.Value": p}, index=ids)
     classified = pd.DataFrame({"direction": direction, "resistance_status": status}, index=ids)
-    spec = _spec(corrected={"resamples": 0})
+    # Constructed p-values without logFC: the divisor, not the power model, is tested.
+    spec = _spec(corrected={"resamples": 0, "power_correction": "none"})
     out = corrected_columns(pd.DataFrame(index=ids), restoration, classified, spec)
     # Truth: half of the true lost members are restored (0.39 before the fix).
     assert out["lost_restored_fraction_corrected"] == pytest.approx(0.5, abs=0.04)
@@ -470,7 +474,7 @@ def test_corrected_fraction_is_na_when_almost_no_feature_is_a_true_reference_cha
     direction = pd.Series(1, index=ids)
     p = (np.arange(n) + 0.5) / n
     restoration = pd.DataFrame({"t": stats.norm.isf(p / 2), "P.Value": p}, index=ids)
-    settings = CorrectedSettings(resamples=0, min_features=20)
+    settings = CorrectedSettings(resamples=0, min_features=20, power_correction="none")
     kept = corrected_fraction(restoration, direction, false_share=0.5, settings=settings)
     assert np.isfinite(kept.estimate)
     with caplog.at_level(logging.WARNING, logger="sigrestore.restoration.corrected"):

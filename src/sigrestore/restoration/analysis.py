@@ -342,6 +342,7 @@ def analyze_comparison(
         "corrected_pi0_method": spec.corrected.pi0_method,
         "corrected_resamples": spec.corrected.resamples,
         "corrected_seed": spec.corrected.seed,
+        "corrected_power_correction": spec.corrected.power_correction,
     }
     summary = pd.DataFrame([row], index=pd.Index([spec.name], name="comparison"))
 

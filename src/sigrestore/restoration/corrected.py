@@ -17,6 +17,11 @@ Estimator (see docs/restoration.md for the measurements that chose it)::
                  excess over the null of small p-values (p < 1/2) with
                  sign(t) = d and with sign(t) = -d
     pi1_d      = (1 - pi0_S) * share_d
+    power      = (power_correction "share_model", the default) pi1_d is
+                 replaced by its power-corrected value: weakly moved features
+                 leak into lfdr's pi0 by 2 E[p]; a model of the restored share
+                 of each feature's reference effect divides that leak out
+                 (sigrestore.restoration.power)
     fdp_S      = estimated false share of S (reference contrast: the same pi0
                  of all reference p-values times the null probability of
                  every feature to enter S, summed, over |S|)
@@ -26,12 +31,13 @@ The two-sided p-values keep the reversed features (which one-sided p-values
 put near 1, where Storey's estimator counts them as null with weight
 ``1/(1 - lambda)``) out of pi0; the direction share then splits the non-null
 part.  The interval resamples the features of S with replacement and
-recomputes ``pi0_S`` and ``share_d`` on every resample (vectorized), a
-percentile interval at the comparison's ``confidence``, whose upper bound is
-widened to the same percentile of qvalue's bootstrap-lambda estimator on the
-same resamples when that is larger (pi0 estimators are conservative for weak
-restored effects; the calibration benchmark decided this); ``fdp_S`` is kept
-fixed (it is small and estimated from all features).
+recomputes ``pi0_S``, ``share_d`` and the power correction on every resample
+(vectorized), a percentile interval at the comparison's ``confidence``.
+Without the power correction its upper bound is widened to the same
+percentile of qvalue's bootstrap-lambda estimator on the same resamples when
+that is larger (pi0 estimators are conservative for weak restored effects;
+the calibration benchmark decided this).  ``fdp_S`` is kept fixed (it is
+small and estimated from all features).
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ from scipy import special
 
 from sigrestore.restoration.calls import LOST
 from sigrestore.restoration.pi0 import pi0_storey
+from sigrestore.restoration.power import power_corrected_pi1, power_tables
 from sigrestore.restoration.spec import ComparisonSpec, CorrectedSettings, SignatureThresholds
 from sigrestore.restoration.statistics import percentile_interval
 
@@ -166,6 +173,13 @@ def directional_pi1(p_two: np.ndarray, agree: np.ndarray, *, pi0_method: str) ->
     ``pi0 * lambda / 2``, of the share of features with ``p < lambda``
     (``lambda`` = :data:`SPLIT_LAMBDA`) and ``agree = ±1``.
     """
+    return _pi0_and_pi1(p_two, agree, pi0_method=pi0_method)[1]
+
+
+def _pi0_and_pi1(
+    p_two: np.ndarray, agree: np.ndarray, *, pi0_method: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """``pi0`` and :func:`directional_pi1` per row (one pi0 estimate for both)."""
     p_two = np.atleast_2d(p_two)
     agree = np.atleast_2d(agree)
     n = p_two.shape[-1]
@@ -177,7 +191,63 @@ def directional_pi1(p_two: np.ndarray, agree: np.ndarray, *, pi0_method: str) ->
     total = e_plus + e_minus
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(total > 0, e_plus / total, 0.0)
-    return (1.0 - pi0) * share
+    return pi0, (1.0 - pi0) * share
+
+
+@dataclass(frozen=True)
+class _PowerInputs:
+    """Per-feature inputs of the power correction (:mod:`sigrestore.restoration.power`)."""
+
+    w: np.ndarray  # (n, shares) power W of every feature at every share
+    q: np.ndarray  # (n, shares) direction moment Q
+    moved: np.ndarray  # (n,) d_i y_i: restoration logFC along d
+    effect: np.ndarray  # (n,) |beta_i|: reference effect
+    half: np.ndarray  # (n,) sign(t_i) d_i 1{p_i < 1/2}
+
+    def pi1(self, counts: np.ndarray | None, pi0: np.ndarray, start: np.ndarray) -> np.ndarray:
+        """Power-corrected pi1 for the features weighted by ``counts`` (rows; None: all once)."""
+        if counts is None:
+            counts = np.ones((1, self.moved.size))
+        n = counts.sum(axis=1)
+        w_bar = counts @ self.w / n[:, None]
+        q_bar = counts @ self.q / n[:, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = (counts @ self.moved) / (counts @ self.effect)
+        moment = counts @ self.half / n
+        return power_corrected_pi1(1.0 - pi0, moment, ratio, w_bar, q_bar, start)
+
+
+def restoration_df(restoration: pd.DataFrame) -> float:
+    """Degrees of freedom of the restoration contrast's t statistics (:func:`implied_df`)."""
+    return implied_df(
+        restoration["t"].to_numpy(dtype=float), restoration["P.Value"].to_numpy(dtype=float)
+    )
+
+
+def _power_inputs(
+    restoration: pd.DataFrame,
+    reference: pd.DataFrame,
+    ids: pd.Index,
+    d: np.ndarray,
+    df: float | None = None,
+) -> _PowerInputs:
+    """The power model's tables for the features ``ids`` (direction ``d``).
+
+    ``df``: the restoration contrast's df (None: :func:`restoration_df`).
+    """
+    res = restoration.reindex(ids)
+    t = res["t"].to_numpy(dtype=float)
+    p = res["P.Value"].to_numpy(dtype=float)
+    y = res["logFC"].to_numpy(dtype=float)
+    beta = np.abs(reference["logFC"].reindex(ids).to_numpy(dtype=float))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        se = np.abs(y / t)
+    if df is None:
+        # One df for the contrast, from all its features (limma's df.total).
+        df = restoration_df(restoration)
+    w, q = power_tables(beta, se, df)
+    half = np.sign(t) * d * (p < SPLIT_LAMBDA)
+    return _PowerInputs(w=w, q=q, moved=d * y, effect=beta, half=half)
 
 
 def corrected_fraction(
@@ -189,6 +259,8 @@ def corrected_fraction(
     confidence: float = 0.95,
     scale: float = 1.0,
     label: str = "",
+    reference: pd.DataFrame | None = None,
+    df: float | None = None,
 ) -> CorrectedEstimate:
     """The corrected fraction over the features of ``direction`` (a subset of S).
 
@@ -209,6 +281,14 @@ def corrected_fraction(
         expressed over all of S: ``|S'| / |S|``).
     label : str
         Names the fraction in the warning logged when it is not estimable.
+    reference : DataFrame, optional
+        The reference contrast's table (``logFC``); needed by
+        ``settings.power_correction = "share_model"`` (the reference effects
+        of the power model, :mod:`sigrestore.restoration.power`).
+    df : float, optional
+        The restoration contrast's degrees of freedom for the power model
+        (None: :func:`restoration_df` of ``restoration``; callers computing
+        several fractions of one contrast pass it once).
 
     Returns
     -------
@@ -219,6 +299,11 @@ def corrected_fraction(
     t = table["t"].to_numpy(dtype=float)
     d = direction.to_numpy(dtype=float)
     keep = np.isfinite(p) & np.isfinite(t)
+    if settings.power_correction == "share_model" and reference is not None:
+        # The power model also needs both logFCs and a standard error.
+        y = table["logFC"].to_numpy(dtype=float)
+        beta = reference["logFC"].reindex(direction.index).to_numpy(dtype=float)
+        keep &= np.isfinite(y) & np.isfinite(beta) & (t != 0)
     n = int(keep.sum())
     nan = float("nan")
     true_features = (1.0 - false_share) * n
@@ -241,7 +326,18 @@ def corrected_fraction(
         return CorrectedEstimate(nan, nan, nan, n, nan, reason)
     p, agree = p[keep], (np.sign(t) * d)[keep]
     divisor = 1.0 - false_share
-    pi1 = float(directional_pi1(p, agree, pi0_method=settings.pi0_method)[0])
+    power = None
+    if settings.power_correction == "share_model":
+        if reference is None:
+            raise ValueError("power_correction 'share_model' needs the reference table")
+        if settings.pi0_method != "lfdr":
+            # The model divides out lfdr's leak; other pi0 estimators leak differently.
+            raise ValueError("power_correction 'share_model' needs pi0_method 'lfdr'")
+        power = _power_inputs(restoration, reference, direction.index[keep], d[keep], df)
+    pi0, pi1_rows = _pi0_and_pi1(p, agree, pi0_method=settings.pi0_method)
+    if power is not None:
+        pi1_rows = power.pi1(None, pi0, pi1_rows)
+    pi1 = float(pi1_rows[0])
     estimate = min(max(pi1 / divisor, 0.0), 1.0) * scale
     low = high = nan
     if settings.resamples > 0:
@@ -254,8 +350,16 @@ def corrected_fraction(
             idx = rng.integers(0, n, size=(k, n))
             # Gather the resampled (k x n) matrices once for both pi0 methods.
             p_boot, agree_boot = p[idx], agree[idx]
-            rows.append(directional_pi1(p_boot, agree_boot, pi0_method=settings.pi0_method))
-            if settings.pi0_method != UPPER_PI0_METHOD:
+            pi0_boot, pi1_boot = _pi0_and_pi1(p_boot, agree_boot, pi0_method=settings.pi0_method)
+            if power is not None:
+                # How often each feature is drawn: the power model's means
+                # are weighted means over the features.
+                counts = np.bincount(
+                    (idx + n * np.arange(k)[:, None]).ravel(), minlength=k * n
+                ).reshape(k, n)
+                pi1_boot = power.pi1(counts.astype(float), pi0_boot, pi1_boot)
+            rows.append(pi1_boot)
+            if power is None and settings.pi0_method != UPPER_PI0_METHOD:
                 upper_rows.append(directional_pi1(p_boot, agree_boot, pi0_method=UPPER_PI0_METHOD))
         boot = np.clip(np.concatenate(rows) / divisor, 0.0, 1.0) * scale
         low, high = percentile_interval(boot, confidence=confidence)
@@ -329,6 +433,7 @@ def corrected_columns(
     false_share = signature_false_share(
         reference, spec.signature, size, pi0_method=settings.pi0_method
     )
+    df = restoration_df(restoration) if settings.power_correction == "share_model" else None
 
     def one(
         subset: pd.Series, what: str, scale: float = 1.0, share: float | None = None
@@ -341,6 +446,8 @@ def corrected_columns(
             confidence=confidence,
             scale=scale,
             label=f"comparison {spec.name!r}: {what}",
+            reference=reference,
+            df=df,
         )
 
     out: dict[str, float | int | str] = {}

@@ -16,7 +16,11 @@ import numpy as np
 import pandas as pd
 
 from sigrestore.restoration.calls import direction_calls, fraction, signature_calls
-from sigrestore.restoration.corrected import corrected_fraction, signature_false_share
+from sigrestore.restoration.corrected import (
+    corrected_fraction,
+    restoration_df,
+    signature_false_share,
+)
 from sigrestore.restoration.spec import ComparisonSpec, SignatureThresholds
 
 #: Columns of ``threshold_sensitivity.tsv``, in order.
@@ -63,6 +67,8 @@ def threshold_sensitivity(
         fdr: direction_calls(restoration, fdr=fdr, lfc=spec.restoration_call.lfc).to_numpy()
         for fdr in grid.restoration_fdr
     }
+    # The power model's df: one per restoration contrast, not per grid cell.
+    df = restoration_df(restoration) if settings.power_correction == "share_model" else None
     rows = []
     for sig_fdr, sig_lfc in itertools.product(grid.signature_fdr, grid.signature_lfc):
         thresholds = SignatureThresholds(fdr=sig_fdr, lfc=sig_lfc, method="threshold")
@@ -76,7 +82,12 @@ def threshold_sensitivity(
                 reference, thresholds, size, pi0_method=settings.pi0_method
             )
             corrected = corrected_fraction(
-                restoration, direction, false_share=false_share, settings=settings
+                restoration,
+                direction,
+                false_share=false_share,
+                settings=settings,
+                reference=reference,
+                df=df,
             ).estimate
         for res_fdr in grid.restoration_fdr:
             restored = int((calls[res_fdr][members] == sig[members]).sum())

@@ -15,7 +15,8 @@ canonical layout is::
       modulator: {fdr: 0.05, lfc: 0.0}
     bootstrap: {n: 200, seed: 1, confidence: 0.95, duplicates: weights}
     connectivity: {permutations: 200, seed: 1}
-    corrected: {pi0_method: lfdr, resamples: 1000, seed: 1, min_features: 20}
+    corrected: {pi0_method: lfdr, resamples: 1000, seed: 1, min_features: 20,
+                power_correction: share_model}
     sensitivity:                         # the threshold-sensitivity grid
       signature_fdr: [0.01, 0.05, 0.1, 0.25]
       signature_lfc: [0, 0.5, 1, 1.5]
@@ -111,6 +112,8 @@ class ConnectivitySettings:
     seed: int = DEFAULT_SEED
 
 
+#: The power corrections of the corrected fraction (corrected.power_correction).
+POWER_CORRECTIONS = ("none", "share_model")
 #: The pi0 estimators of the corrected fraction (corrected.pi0_method).
 PI0_METHODS = ("lfdr", "smoother", "bootstrap", "convest")
 
@@ -130,12 +133,17 @@ class CorrectedSettings:
         Seed of the feature bootstrap.
     min_features : int
         Fewer features with a restoration p-value: the fraction is NA.
+    power_correction : str
+        "share_model" (the default; :mod:`sigrestore.restoration.power`: the
+        leak of weakly moved features into pi0 divided out; needs
+        ``pi0_method`` "lfdr") or "none".
     """
 
     pi0_method: str = "lfdr"
     resamples: int = 1000
     seed: int = DEFAULT_SEED
     min_features: int = 20
+    power_correction: str = "share_model"
 
 
 @dataclass(frozen=True)
@@ -303,7 +311,10 @@ class ComparisonSpec:
 def _corrected(d: Mapping[str, Any], where: str) -> CorrectedSettings:
     section = _section(d, "corrected", where)
     _no_unknown(
-        section, {"pi0_method", "resamples", "seed", "min_features"}, where, prefix="corrected."
+        section,
+        {"pi0_method", "resamples", "seed", "min_features", "power_correction"},
+        where,
+        prefix="corrected.",
     )
     default = CorrectedSettings()
     method = section.get("pi0_method", default.pi0_method)
@@ -322,7 +333,22 @@ def _corrected(d: Mapping[str, Any], where: str) -> CorrectedSettings:
         raise ConfigError(
             f"{where}: key 'corrected.min_features' must be an integer >= 1, got {min_features!r}"
         )
+    power = section.get("power_correction", default.power_correction)
+    if power not in POWER_CORRECTIONS:
+        raise ConfigError(
+            f"{where}: key 'corrected.power_correction' must be one of"
+            f" {list(POWER_CORRECTIONS)}, got {power!r}"
+        )
+    if power == "share_model" and method != "lfdr":
+        # The model divides out lfdr's leak (2 E[p] per moved feature);
+        # Storey's and convest's leaks are different functions of the p-values.
+        raise ConfigError(
+            f"{where}: key 'corrected.power_correction' 'share_model' needs"
+            f" corrected.pi0_method 'lfdr', got {method!r} (set"
+            " corrected.power_correction: none to use another pi0 method)"
+        )
     return CorrectedSettings(
+        power_correction=power,
         pi0_method=method,
         resamples=int(resamples),
         seed=_seed(section, "seed", where, "corrected.", default.seed),
