@@ -110,9 +110,7 @@ def test_count_table_with_symbols_has_a_gene_level_and_refuses_mean_collapse(tmp
     exp = load_config(tmp_path / "config.yaml", workdir=tmp_path)
     assert exp.settings.has_annotation
     assert exp.settings.comparison("x").level == "gene"
-    (tmp_path / "config.yaml").write_text(
-        config + "differential_expression: {collapse: mean}\n"
-    )
+    (tmp_path / "config.yaml").write_text(config + "differential_expression: {collapse: mean}\n")
     with pytest.raises(ConfigError, match=r"collapse: 'mean' cannot carry .* voom weights"):
         load_config(tmp_path / "config.yaml", workdir=tmp_path)
 
