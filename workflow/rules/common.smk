@@ -110,7 +110,7 @@ CONDA_ENV = "../../envs/sigrestore.yaml"
 # that others wait for (source, feature matrices, diffexp, which the
 # enrichment waits for), then the restoration and its summary, then the QC
 # figures and the enrichment, which fill the cores around them.  On 2 cores
-# and 102 arrays this order finishes 1.6 s sooner than restoration-first.
+# and 102 arrays this order finishes about 1 s sooner than restoration-first.
 CRITICAL_PATH = 10
 RESULT_PATH = 5
 
@@ -145,11 +145,6 @@ def annotation_input(wildcards):
 def comparison_level(name):
     """Level of comparison ``name``: "gene" or "probeset" (null resolved)."""
     return SETTINGS.comparison(name).level
-
-
-def comparison_contrasts(name):
-    """Contrasts a comparison involves, in role order, without repeats."""
-    return list(SETTINGS.comparison(name).contrasts)
 
 
 def comparison_matrix(wildcards):
