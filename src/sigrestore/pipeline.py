@@ -674,12 +674,6 @@ def analyze_restoration(
     if counts is not None:
         from sigrestore.sources.counts import refit_for
 
-        limma = de.limma.keywords()
-        if limma.pop("array_weights", False):
-            raise ConfigError(
-                "differential_expression.array_weights with the count source: use"
-                " data.counts.quality_weights (voomWithQualityWeights) instead"
-            )
         if spec.level == "gene" and rows is None:
             raise ConfigError(
                 f"comparison {spec.name!r}: the count source's gene level needs the chosen"
@@ -689,9 +683,9 @@ def analyze_restoration(
             counts,
             samples,
             contrasts=used,
+            design=de.design,
+            limma=de.limma,
             rows=rows if spec.level == "gene" else None,
-            **de.design.keywords(),
-            **limma,
         )
     else:
         refit = ContrastRefit.from_settings(

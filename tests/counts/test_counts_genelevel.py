@@ -16,7 +16,7 @@ from count_refs import CONTRASTS, FACTORS
 
 from sigrestore.annotation import collapse_to_genes, collapse_with_weights, gene_rows
 from sigrestore.counts.readers import has_symbols
-from sigrestore.diffexp import DESettings, differential_expression
+from sigrestore.diffexp import DESettings, DesignSpec, differential_expression
 from sigrestore.errors import ConfigError
 from sigrestore.pipeline import LevelMatrices, fit_contrast_tables, gene_level_matrix
 from sigrestore.simulate.counts import CountSpec, write_count_example
@@ -132,7 +132,9 @@ def test_gene_level_tables_and_voom_refit_use_the_chosen_rows(duplicated):
     # The bootstrap's refit on the full sample set reproduces the gene table:
     # voom over every kept gene, then the chosen rows.
     prepared = prepare_counts(settings, sheet, factors=FACTORS)
-    refit = VoomRefit.from_prepared(prepared, factors=FACTORS, contrasts=CONTRASTS, rows=level.rows)
+    refit = VoomRefit.from_prepared(
+        prepared, design=DesignSpec(factors=FACTORS), contrasts=CONTRASTS, rows=level.rows
+    )
     again = refit(genes, sheet)["fulvestrant_sensitive"]
     np.testing.assert_allclose(again.loc[direct.index, "t"], direct["t"], rtol=1e-10)
     with pytest.raises(ConfigError, match="without a chosen row"):

@@ -8,7 +8,7 @@ import pytest
 from count_refs import CONTRASTS, FACTORS
 
 from sigrestore.counts import calc_norm_factors, filter_by_expr, voom
-from sigrestore.diffexp import differential_expression
+from sigrestore.diffexp import DesignSpec, LimmaOptions, differential_expression
 from sigrestore.errors import ConfigError
 from sigrestore.restoration import ComparisonSpec, analyze_comparison
 from sigrestore.simulate.counts import CountSpec, simulate_counts, write_count_example
@@ -88,7 +88,9 @@ def test_restoration_on_counts_recovers_planted_fraction(example, dataset):
         }
     )
     prepared = prepare_counts(CountsSettings(table=str(files.counts)), sheet, factors=FACTORS)
-    refit = VoomRefit.from_prepared(prepared, factors=FACTORS, contrasts=CONTRASTS)
+    refit = VoomRefit.from_prepared(
+        prepared, design=DesignSpec(factors=FACTORS), contrasts=CONTRASTS
+    )
     result = analyze_comparison(
         tables, spec, expr=dataset.expression, samples=sheet, de_function=refit, factors=FACTORS
     )
@@ -100,10 +102,25 @@ def test_restoration_on_counts_recovers_planted_fraction(example, dataset):
     assert summary["bootstrap_low"] <= summary["bootstrap_high"]
 
 
+def test_refit_refuses_limmas_array_weights(example):
+    # voom's quality weights are the count path's array weights.
+    files, sheet = example
+    prepared = prepare_counts(CountsSettings(table=str(files.counts)), sheet, factors=FACTORS)
+    with pytest.raises(ConfigError, match=r"array_weights.*data\.counts\.quality_weights"):
+        VoomRefit.from_prepared(
+            prepared,
+            design=DesignSpec(factors=FACTORS),
+            limma=LimmaOptions(array_weights=True),
+            contrasts=CONTRASTS,
+        )
+
+
 def test_refit_copies_mode_maps_renamed_columns(example, dataset):
     files, sheet = example
     prepared = prepare_counts(CountsSettings(table=str(files.counts)), sheet, factors=FACTORS)
-    refit = VoomRefit.from_prepared(prepared, factors=FACTORS, contrasts=CONTRASTS)
+    refit = VoomRefit.from_prepared(
+        prepared, design=DesignSpec(factors=FACTORS), contrasts=CONTRASTS
+    )
     full = refit(dataset.expression, sheet)
     direct = differential_expression(
         dataset.expression, sheet, factors=FACTORS, contrasts=CONTRASTS, weights=dataset.weights
@@ -134,7 +151,9 @@ def test_refit_with_the_expression_filter_reproduces_the_point_fit(example, data
         kept, sheet, factors=FACTORS, contrasts=CONTRASTS, weights=dataset.weights.loc[kept.index]
     )
     prepared = prepare_counts(CountsSettings(table=str(files.counts)), sheet, factors=FACTORS)
-    refit = VoomRefit.from_prepared(prepared, factors=FACTORS, contrasts=CONTRASTS)
+    refit = VoomRefit.from_prepared(
+        prepared, design=DesignSpec(factors=FACTORS), contrasts=CONTRASTS
+    )
     again = refit(kept, sheet)
     for name in CONTRASTS:
         np.testing.assert_allclose(again[name]["t"], direct[name]["t"], rtol=0, atol=1e-10)

@@ -37,7 +37,7 @@ from sigrestore.counts.readers import COUNT_FORMATS, has_symbols, read_count_tab
 from sigrestore.counts.validate import check_counts, match_samples
 from sigrestore.counts.voom import VoomResult, voom, voom_with_quality_weights
 from sigrestore.dataset import ExpressionDataset
-from sigrestore.diffexp import build_design, differential_expression
+from sigrestore.diffexp import DesignSpec, LimmaOptions, build_design, differential_expression
 from sigrestore.errors import ConfigError
 from sigrestore.sources._platform_common import resolve
 
@@ -407,8 +407,14 @@ class VoomRefit:
         :attr:`PreparedCounts.counts` (kept genes x samples).
     lib_size
         :attr:`PreparedCounts.lib_size`.
-    factors, contrasts, covariates, block, trend, robust, treat_lfc
-        As :func:`sigrestore.diffexp.differential_expression` takes them.
+    contrasts
+        Contrast name -> expression, one table each.
+    design : DesignSpec
+        The model (factors, covariates, block), as the tables were fitted.
+    limma : LimmaOptions
+        eBayes and TREAT options.  limma's ``arrayWeights`` is refused (a
+        :class:`ConfigError`): the count path's array weights are voom's
+        (``quality_weights``).
     quality_weights, span
         voom options, as in :class:`CountsSettings`.
     rows
@@ -422,16 +428,19 @@ class VoomRefit:
 
     counts: pd.DataFrame
     lib_size: pd.Series
-    factors: Sequence[str]
     contrasts: Mapping[str, str]
-    covariates: Sequence[str] = ()
-    block: str | None = None
-    trend: bool = False
-    robust: bool = False
-    treat_lfc: float = 0.0
+    design: DesignSpec
+    limma: LimmaOptions = field(default_factory=LimmaOptions)
     quality_weights: bool = False
     span: float = 0.5
     rows: pd.Series | None = None
+
+    def __post_init__(self) -> None:
+        if self.limma.array_weights:
+            raise ConfigError(
+                "differential_expression.array_weights with the count source: use"
+                " data.counts.quality_weights (voomWithQualityWeights) instead"
+            )
 
     @classmethod
     def from_prepared(cls, prepared: PreparedCounts, **options: Any) -> VoomRefit:
@@ -459,7 +468,7 @@ class VoomRefit:
         fitted = self.counts.index
         counts = self.counts[origin].to_numpy()
         lib = self.lib_size.loc[origin].to_numpy()
-        _, design = _groups(samples, self.factors, self.covariates)
+        _, design = _groups(samples, self.design.factors, self.design.covariates)
         prior = None if weights is None else np.asarray(weights, dtype=float)
         v, w = _voom(counts, design, lib, quality=self.quality_weights, span=self.span, prior=prior)
         take = pd.Index(fitted).get_indexer(ids)
@@ -467,14 +476,10 @@ class VoomRefit:
         return differential_expression(
             pd.DataFrame(values, index=expr.index, columns=expr.columns),
             samples,
-            factors=list(self.factors),
             contrasts=dict(self.contrasts),
-            covariates=list(self.covariates),
-            block=self.block,
-            trend=self.trend,
-            robust=self.robust,
-            treat_lfc=self.treat_lfc,
             weights=pd.DataFrame(w, index=expr.index, columns=expr.columns),
+            **self.design.keywords(),
+            **self.limma.keywords(),
         )
 
     def _gene_ids(self, features: pd.Index) -> pd.Index:
@@ -569,28 +574,28 @@ def refit_for(
     settings: CountsSettings,
     samples: pd.DataFrame,
     *,
-    factors: Sequence[str],
     contrasts: Mapping[str, str],
-    covariates: Sequence[str] = (),
+    design: DesignSpec,
+    limma: LimmaOptions | None = None,
     rows: pd.Series | None = None,
-    **limma: Any,
 ) -> VoomRefit:
     """The restoration bootstrap's ``de_function`` for the count source.
 
     The counts are read and filtered again (:func:`prepare_counts`: the same
     genes and effective library sizes as the dataset's), and every resample
-    is refitted through voom.  ``rows`` (gene level): the gene id chosen for
-    each symbol (see :class:`VoomRefit`).  ``limma`` holds ``block``,
-    ``trend``, ``robust``, ``treat_lfc``.
+    is refitted through voom with the model ``design`` and the ``limma``
+    options.  ``rows`` (gene level): the gene id chosen for each symbol (see
+    :class:`VoomRefit`).
     """
-    prepared = prepare_counts(settings, samples, factors=factors, covariates=covariates)
+    prepared = prepare_counts(
+        settings, samples, factors=design.factors, covariates=design.covariates
+    )
     return VoomRefit.from_prepared(
         prepared,
-        factors=tuple(factors),
         contrasts=dict(contrasts),
-        covariates=tuple(covariates),
+        design=design,
+        limma=limma or LimmaOptions(),
         quality_weights=settings.quality_weights,
         span=settings.span,
         rows=rows,
-        **limma,
     )
