@@ -86,3 +86,20 @@ def test_write_tsv_is_what_pandas_writes(tmp_path, frame, index):
         sep="\t", index=index, float_format="%.10g", na_rep="NA", lineterminator="\n"
     )
     assert path.read_text() == want
+
+
+def test_write_tsv_in_row_chunks_is_what_pandas_writes(tmp_path, monkeypatch):
+    """Rows are converted a chunk at a time; the chunk boundaries leave no trace."""
+    import sigrestore.atomic as atomic
+
+    monkeypatch.setattr(atomic, "_ROWS_PER_CHUNK", 3)
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        rng.normal(8, 2, (10, 4)),
+        index=pd.Index([f"p{k}" for k in range(10)], name="probeset"),
+        columns=list("abcd"),
+    )
+    for index in (True, False):
+        write_tsv(frame, tmp_path / "t.tsv", index=index)
+        want = frame.to_csv(sep="\t", index=index, float_format="%.10g", lineterminator="\n")
+        assert (tmp_path / "t.tsv").read_text() == want

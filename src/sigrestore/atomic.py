@@ -137,23 +137,29 @@ def _plain_float_matrix(frame: pd.DataFrame) -> bool:
     return not np.isnan(frame.to_numpy()).any()
 
 
+#: Rows converted to Python floats at a time (bounds the writer's memory).
+_ROWS_PER_CHUNK = 4096
+
+
 def _write_float_matrix(frame: pd.DataFrame, path: Path, *, index: bool) -> None:
     """What ``to_csv(sep="\t", float_format="%.10g")`` writes for a plain float matrix,
     byte for byte, formatting a row at a time (4x faster: the expression matrix
-    of hundreds of arrays is millions of values)."""
-    values = frame.to_numpy().tolist()
+    of hundreds of arrays is millions of values), a few thousand rows at once."""
+    matrix = frame.to_numpy()
+    labels = list(frame.index)
     columns = [str(c) for c in frame.columns]
+    first = [frame.index.name or ""] if index else []
+    cells = "\t".join(["%.10g"] * len(columns))
+    row = ("%s\t" + cells if index else cells) + "\n"
     with open(path, "w", encoding="utf-8", newline="") as fh:
-        if index:
-            fh.write("\t".join([frame.index.name or "", *columns]) + "\n")
-            row = "%s" + "\t%.10g" * len(columns) + "\n"
-            fh.writelines(
-                row % (label, *cells) for label, cells in zip(frame.index, values, strict=True)
-            )
-        else:
-            fh.write("\t".join(columns) + "\n")
-            row = "\t".join(["%.10g"] * len(columns)) + "\n"
-            fh.writelines(row % tuple(cells) for cells in values)
+        fh.write("\t".join([*first, *columns]) + "\n")
+        for start in range(0, len(labels), _ROWS_PER_CHUNK):
+            values = matrix[start : start + _ROWS_PER_CHUNK].tolist()
+            if index:
+                chunk = labels[start : start + _ROWS_PER_CHUNK]
+                fh.writelines(row % (label, *v) for label, v in zip(chunk, values, strict=True))
+            else:
+                fh.writelines(row % tuple(v) for v in values)
 
 
 def write_figure(fig, path: str | os.PathLike[str], **savefig_kwargs) -> None:
