@@ -131,6 +131,23 @@ def test_pending_files_skip_only_themselves(dataset):
         _load(tmp_path, config)
 
 
+def test_pending_files_may_follow_from_the_config(dataset):
+    # load_config reads the file once; a function of that config names the
+    # files a rule will create (sigrestore check: the example's raw files).
+    tmp_path, config = dataset
+    sheet = _sheet(tmp_path)
+    os.remove(tmp_path / "config" / sheet["file"][0])
+    missing = os.path.normpath(tmp_path / "config" / sheet["file"][0])
+    seen = []
+
+    def pending(read):
+        seen.append(read)
+        return [missing]
+
+    _load(tmp_path, config, pending=pending)
+    assert len(seen) == 1 and seen[0]["samples"] == config["samples"]
+
+
 # --------------------------------------------------------------------------- schema
 
 

@@ -98,7 +98,8 @@ class Experiment:
 def load_config(
     path: str | os.PathLike[str],
     *,
-    pending: Iterable[str | os.PathLike[str]] = (),
+    pending: Iterable[str | os.PathLike[str]]
+    | Callable[[dict[str, Any]], Iterable[str | os.PathLike[str]]] = (),
     check_files: bool = True,
     check_chip: bool = True,
     workdir: str | os.PathLike[str] | None = None,
@@ -111,9 +112,13 @@ def load_config(
     the current directory), as Snakemake does; the sheet's ``file`` column
     relative to the sheet.  A config naming the example's own sheet gets it
     from the simulator (:func:`example_sheet_table`).  ``output_root`` and
-    ``log`` are passed to :func:`check_config`.
+    ``log`` are passed to :func:`check_config`.  ``pending`` (files a rule
+    will create) may be a function of the config as read, so a caller need not
+    read the file a second time to know them.
     """
     config = read_config(path)
+    if callable(pending):
+        pending = list(pending(config))
     base = Path(workdir) if workdir is not None else Path.cwd()
     config = resolve_paths(config, base)
     samples = read_sample_sheet(config["samples"], table=example_sheet_table(config))

@@ -60,18 +60,20 @@ def validate_config(
     SigrestoreError
         The first problem found, naming the file, line, key or row.
     """
-    from sigrestore.config import load_config, read_config
+    from sigrestore.config import load_config
     from sigrestore.simulate.experiment import example_files, example_spec
 
     path = Path(path)
     base = Path(workdir) if workdir is not None else Path.cwd()
-    # Read once here only to know where the example's files go (pending).
-    raw = read_config(path)
-    outdir = base / raw.get("example", {}).get("outdir", "resources/example")
-    spec = example_spec(raw.get("example"), seed=raw.get("seed"))
-    pending = [str(p) for p in example_files(outdir, spec).all()]
+
+    def example_raw_files(config: dict) -> list[str]:
+        """The example's raw files, which the workflow's first rule writes."""
+        outdir = base / config.get("example", {}).get("outdir", "resources/example")
+        spec = example_spec(config.get("example"), seed=config.get("seed"))
+        return [str(p) for p in example_files(outdir, spec).all()]
+
     experiment = load_config(
-        path, pending=pending, workdir=base, output_root=base / "results", log=log
+        path, pending=example_raw_files, workdir=base, output_root=base / "results", log=log
     )
     sizes = experiment.samples["group"].value_counts().sort_index().rename("arrays")
     return Validated(
