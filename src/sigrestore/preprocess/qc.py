@@ -341,9 +341,15 @@ class ResidualImages:
         y, x = np.divmod(cells, self.cols)
         pix = (y // self.bin) * w + (x // self.bin)
         self._count += np.bincount(pix, minlength=h * w)
-        flat = self.images.reshape(self.images.shape[0], -1)
-        for j in range(flat.shape[0]):  # per array; the block is already vectorized
-            flat[j] += np.bincount(pix, weights=residuals[:, j], minlength=h * w)
+        n_arrays = self.images.shape[0]
+        flat = self.images.reshape(n_arrays, -1)
+        # One bincount for every array: array j's pixels are offset by j * h * w.
+        # Each bin sums its residuals in the order they come, as one bincount
+        # per array would, so the images are the same to the last bit.
+        bins = (np.arange(n_arrays)[:, None] * (h * w) + pix[None, :]).ravel()
+        flat += np.bincount(
+            bins, weights=np.ascontiguousarray(residuals.T).ravel(), minlength=n_arrays * h * w
+        ).reshape(n_arrays, h * w)
 
     def finish(self) -> ResidualImages:
         with np.errstate(invalid="ignore", divide="ignore"):
