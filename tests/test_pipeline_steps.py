@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from sigrestore.annotation import collapse_to_genes, is_control_probe_set, read_annotation
-from sigrestore.diffexp import DESettings, differential_expression
+from sigrestore.diffexp import DESettings, DesignSpec, differential_expression
 from sigrestore.errors import ConfigError
 from sigrestore.pipeline import (
     ContrastRefit,
@@ -346,14 +346,18 @@ def test_tables_may_be_paths(experiment, tmp_path: Path):
 
 def test_contrast_refit_takes_weights_like_the_bootstrap_needs(experiment):
     expr, samples, _, _ = experiment
-    refit = ContrastRefit(factors=FACTORS, contrasts={"fulv_sens": CONTRASTS["fulv_sens"]})
+    refit = ContrastRefit(
+        design=DesignSpec(factors=FACTORS), contrasts={"fulv_sens": CONTRASTS["fulv_sens"]}
+    )
     plain = refit(expr, samples)["fulv_sens"]
     doubled = refit(expr, samples, weights=np.full(len(samples), 2.0))["fulv_sens"]
     # Equal weights scale every variance alike: same logFC, same t.
     np.testing.assert_allclose(plain["logFC"], doubled["logFC"], rtol=1e-10)
     np.testing.assert_allclose(plain["t"], doubled["t"], rtol=1e-8)
     no_controls = ContrastRefit(
-        factors=FACTORS, contrasts={"fulv_sens": CONTRASTS["fulv_sens"]}, exclude_controls=True
+        design=DesignSpec(factors=FACTORS),
+        contrasts={"fulv_sens": CONTRASTS["fulv_sens"]},
+        exclude_controls=True,
     )(expr, samples)["fulv_sens"]
     assert len(no_controls) == len(plain) - 16
 
@@ -523,7 +527,9 @@ def test_contrast_refit_with_features_fits_exactly_that_set(experiment):
     expr, samples, _, _ = experiment
     kept = _expressed(expr, 6.0, 3)
     contrast = {"fulv_sens": CONTRASTS["fulv_sens"]}
-    refit = ContrastRefit(factors=FACTORS, contrasts=contrast, features=tuple(kept))
+    refit = ContrastRefit(
+        design=DesignSpec(factors=FACTORS), contrasts=contrast, features=tuple(kept)
+    )
     # A resample (arrays drawn again) of the full matrix: the filter is not
     # re-applied to it, the feature set stays the one chosen on all arrays.
     picked = [0, 0, 1, *range(3, 24)]

@@ -81,10 +81,11 @@ from sigrestore.annotation import (
     load_annotation,
 )
 from sigrestore.diffexp import (
-    Covariate,
     DESettings,
+    DesignSpec,
     ExpressionFilter,
     FilterSummary,
+    LimmaOptions,
     filter_probe_sets,
 )
 from sigrestore.errors import ConfigError
@@ -271,22 +272,21 @@ class ContrastRefit:
 
     Attributes
     ----------
-    factors, contrasts, covariates, block, trend, robust, treat_lfc, array_weights
-        As :func:`sigrestore.diffexp.differential_expression` takes them.
+    contrasts : mapping
+        Contrast name -> expression, one table each.
+    design : DesignSpec
+        The model (factors, covariates, block).
+    limma : LimmaOptions
+        eBayes, TREAT and array-weight options.
     exclude_controls : bool
         Drop AFFX- control probe sets from the tables.
     features : tuple of str, optional
         The fixed feature set (row labels) to fit; None fits every row given.
     """
 
-    factors: Sequence[str]
     contrasts: Mapping[str, str]
-    covariates: Sequence[str | Mapping[str, Any] | Covariate] = ()
-    block: str | None = None
-    trend: bool = False
-    robust: bool = False
-    treat_lfc: float = 0.0
-    array_weights: bool = False
+    design: DesignSpec
+    limma: LimmaOptions = field(default_factory=LimmaOptions)
     exclude_controls: bool = False
     features: tuple[str, ...] | None = None
 
@@ -302,10 +302,10 @@ class ContrastRefit:
         """The refit of the settings ``de`` for ``contrasts``."""
         return cls(
             contrasts=dict(contrasts),
+            design=de.design,
+            limma=de.limma,
             exclude_controls=exclude_controls,
             features=features,
-            **de.design.keywords(),
-            **de.limma.keywords(),
         )
 
     def __call__(
@@ -324,15 +324,10 @@ class ContrastRefit:
         tables = differential_expression(
             expr,
             samples,
-            factors=list(self.factors),
             contrasts=dict(self.contrasts),
-            covariates=list(self.covariates),
-            block=self.block,
-            trend=self.trend,
-            robust=self.robust,
-            treat_lfc=self.treat_lfc,
-            array_weights=self.array_weights,
             weights=weights,
+            **self.design.keywords(),
+            **self.limma.keywords(),
         )
         if self.exclude_controls:
             tables = {name: drop_controls(table) for name, table in tables.items()}
