@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from sigrestore.errors import ConfigError, FormatError
+from sigrestore.textio import decompressed
 
 __all__ = [
     "COLLAPSE_METHODS",
@@ -85,7 +86,6 @@ _ROLES = {
 }
 
 
-_GZIP_MAGIC = b"\x1f\x8b"
 _ZIP_MAGIC = b"PK\x03\x04"
 _CHUNK_ROWS = 2000  # rows parsed at a time: bounds memory whatever the column count
 
@@ -101,16 +101,14 @@ def _open_binary(path: Path) -> Iterator[tuple[BinaryIO, str]]:
         with path.open("rb") as fh:
             magic = fh.read(4)
             fh.seek(0)
-            if magic[:2] == _GZIP_MAGIC:
-                with gzip.GzipFile(fileobj=fh, mode="rb") as gz:
-                    yield gz, str(path)
-            elif magic == _ZIP_MAGIC:
+            if magic == _ZIP_MAGIC:
                 with zipfile.ZipFile(fh) as zf:
                     member = _zip_member(zf, path)
                     with zf.open(member) as inner:
                         yield inner, f"{path} ({member.filename})"
             else:
-                yield fh, str(path)
+                with decompressed(fh) as stream:
+                    yield stream, str(path)
     except zipfile.BadZipFile as exc:
         raise FormatError(f"{path}: corrupt zip archive ({exc})") from None
     except (gzip.BadGzipFile, EOFError, zlib.error) as exc:

@@ -17,10 +17,11 @@ value) is an error naming both lines.
 from __future__ import annotations
 
 import codecs
+import gzip
 import io
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pandas as pd
 
@@ -72,6 +73,21 @@ def decode_error_position(raw: bytes, exc: UnicodeDecodeError) -> str:
         f"line {line}, column {column}: byte 0x{byte:02x} is not UTF-8 (in Latin-1/Windows-1252"
         f" it would be {guess!r}; the file was probably saved by Excel on Windows)"
     )
+
+
+#: The first two bytes of a gzip stream.
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def decompressed(fh: BinaryIO) -> BinaryIO:
+    """``fh`` itself, or a gunzipping view of it when its content starts with the
+    gzip magic (the file's name says nothing: GEO, Illumina and count files come
+    both ways).  ``fh`` must be a seekable binary file at its start; it stays
+    open until the caller closes it.
+    """
+    magic = fh.read(2)
+    fh.seek(0)
+    return gzip.GzipFile(fileobj=fh, mode="rb") if magic == GZIP_MAGIC else fh
 
 
 def _read_text(p: Path, what: str, kind: str) -> str:

@@ -23,7 +23,6 @@ values of the columns the sample sheet selects.
 
 from __future__ import annotations
 
-import gzip
 import io
 import os
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from sigrestore.errors import FormatError
+from sigrestore.textio import decompressed
 
 __all__ = [
     "COUNT_FORMATS",
@@ -84,11 +84,9 @@ class CountTable:
 
 
 def _open_text(path: Path):
-    raw = path.open("rb")
-    magic = raw.read(2)
-    raw.seek(0)
-    stream = gzip.GzipFile(fileobj=raw) if magic == b"\x1f\x8b" else raw
-    return io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline="")
+    return io.TextIOWrapper(
+        decompressed(path.open("rb")), encoding="utf-8", errors="replace", newline=""
+    )
 
 
 def _head(path: Path, n: int = 3) -> list[str]:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from sigrestore.errors import FormatError
+from sigrestore.textio import decompressed
 
 __all__ = [
     "CHUNK_BYTES",
@@ -29,7 +30,6 @@ __all__ = [
     "truncated_gzip",
 ]
 
-_GZIP_MAGIC = b"\x1f\x8b"
 CHUNK_BYTES = 1 << 24  # decompress 16 MiB at a time
 #: Errors gzip raises on a truncated or corrupt member.
 GZIP_ERRORS = (EOFError, zlib.error, gzip.BadGzipFile)
@@ -43,14 +43,8 @@ def open_text_binary(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
         fh = path.open("rb")
     except OSError as exc:
         raise FormatError(f"{path}: cannot read the file ({exc.strerror})") from None
-    with fh:
-        magic = fh.read(2)
-        fh.seek(0)
-        if magic == _GZIP_MAGIC:
-            with gzip.GzipFile(fileobj=fh, mode="rb") as gz:
-                yield gz
-        else:
-            yield fh
+    with fh, decompressed(fh) as stream:
+        yield stream
 
 
 def check_not_html(first: bytes, path: str | os.PathLike[str]) -> None:

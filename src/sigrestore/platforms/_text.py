@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import os
 from collections.abc import Callable, Sequence
@@ -15,6 +14,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from sigrestore.errors import FormatError
+from sigrestore.textio import decompressed
 
 # How far a header block may reach before the column line (GenomeStudio
 # writes ~8 lines, Feature Extraction ~10).
@@ -25,13 +25,10 @@ def open_text(path: str | os.PathLike[str]) -> io.TextIOBase:
     """Open a text file, gunzipping when it starts with the gzip magic."""
     p = Path(path)
     try:
-        with open(p, "rb") as fh:
-            magic = fh.read(2)
+        raw = decompressed(open(p, "rb"))  # noqa: SIM115 - the text wrapper closes it
     except OSError as exc:
         raise FormatError(f"{p}: cannot open ({exc.strerror})") from exc
-    if magic == b"\x1f\x8b":
-        return io.TextIOWrapper(gzip.open(p, "rb"), encoding="utf-8", errors="replace")
-    return open(p, encoding="utf-8", errors="replace", newline="")
+    return io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline="")
 
 
 def find_header(
@@ -160,11 +157,6 @@ def _position(header: Sequence[str], key: str) -> int:
     name, _, occ = key.partition("\x00")
     hits = [i for i, h in enumerate(header) if h == name]
     return hits[int(occ) if occ else 0]
-
-
-def _is_gzip(path: str | os.PathLike[str]) -> bool:
-    with open(path, "rb") as fh:
-        return fh.read(2) == b"\x1f\x8b"
 
 
 QUOTE_NONE = csv.QUOTE_NONE
