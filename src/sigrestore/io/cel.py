@@ -106,20 +106,23 @@ def _build(fields: dict, path: str) -> CelData:
     )
 
 
-def parse_cel_bytes(data: bytes, name: str) -> CelData:
-    """Parse CEL content already in memory (``name`` is used in messages)."""
-    fmt = sniff_cel(data, name)
+def _parse_fields(data: bytes, name: str, fmt: str, *, intensities_only: bool = False) -> dict:
+    """The fields of CEL content of format ``fmt`` (text v3: optionally the
+    intensities only), any low-level failure a FormatError naming the file."""
     try:
         if fmt == "text-v3":
-            fields = cel_text.read_text(data, name)
-        elif fmt == "xda-v4":
-            fields = cel_xda.read_xda(Buffer(data, name, "<"))
-        else:
-            fields = cel_calvin.read_calvin(Buffer(data, name, ">"))
+            return cel_text.read_text(data, name, intensities_only=intensities_only)
+        if fmt == "xda-v4":
+            return cel_xda.read_xda(Buffer(data, name, "<"))
+        return cel_calvin.read_calvin(Buffer(data, name, ">"))
     except CORRUPT_DATA_ERRORS as exc:
         # Guard rails: corrupt sizes must never escape as low-level errors.
         raise FormatError(f"{name}: corrupt {fmt} CEL file ({type(exc).__name__}: {exc})") from None
-    return _build(fields, name)
+
+
+def parse_cel_bytes(data: bytes, name: str) -> CelData:
+    """Parse CEL content already in memory (``name`` is used in messages)."""
+    return _build(_parse_fields(data, name, sniff_cel(data, name)), name)
 
 
 def read_cel(path: str | os.PathLike[str]) -> CelData:
@@ -165,12 +168,7 @@ def read_cel_intensity(path: str | os.PathLike[str]) -> np.ndarray:
     data, _, _ = read_source(path)
     if sniff_cel(data, name) != "text-v3":
         return parse_cel_bytes(data, name).intensity
-    try:
-        fields = cel_text.read_text(data, name, intensities_only=True)
-    except CORRUPT_DATA_ERRORS as exc:
-        raise FormatError(
-            f"{name}: corrupt text-v3 CEL file ({type(exc).__name__}: {exc})"
-        ) from None
+    fields = _parse_fields(data, name, "text-v3", intensities_only=True)
     with np.errstate(invalid="ignore"):  # NaNs are reported below, with their count
         intensity = np.asarray(fields["intensity"], dtype=np.float64)
     _check_values(intensity, None, name)
