@@ -15,7 +15,7 @@ must not load pylimma, scipy and statsmodels (over a second per job).
 
 from __future__ import annotations
 
-import importlib
+from sigrestore._lazy import lazy_getattr
 
 #: Exported name -> submodule that defines it.
 _EXPORTS = {
@@ -44,8 +44,4 @@ _EXPORTS = {
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _EXPORTS)

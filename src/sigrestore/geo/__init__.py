@@ -12,8 +12,7 @@ Values: :func:`decide_log2` (GEO2R's rule), :func:`apply_log2`,
 :class:`~sigrestore.dataset.ExpressionDataset` is :mod:`sigrestore.sources.geo`.
 """
 
-from importlib import import_module
-from typing import Any
+from sigrestore._lazy import lazy_getattr
 
 # Names are loaded on first use (PEP 562): ``sigrestore geo --help`` and the
 # other subcommands must not pay for importing pandas and pyarrow.
@@ -46,13 +45,7 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'sigrestore.geo' has no attribute {name!r}")
-    value = getattr(import_module(f"sigrestore.geo.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _WHERE)
 
 
 def __dir__() -> list[str]:
