@@ -120,9 +120,6 @@ else:
         params:
             samples=SAMPLES.reset_index(drop=True),
             source=AFFY,
-            # The CDF is parsed once per project into results/cache (keyed by
-            # its name, size and time stamp); later runs load it in milliseconds.
-            cdf_cache="results/cache",
             fingerprint=fingerprint(AFFY),
         script:
             "../scripts/rma.py"

@@ -14,8 +14,10 @@ from sigrestore.sources import affymetrix, value_transformation
 # Everything the job prints goes to its log.
 sys.stderr = sys.stdout = open(snakemake.log[0], "w")  # noqa: SIM115 - lives as long as the job
 
-# Parsed once per project, then loaded from the cache (an unusable cache file is reparsed).
-cdf = load_cdf(snakemake.input.cdf, cache_dir=snakemake.params.cdf_cache)
+# Parsed once, then loaded from the package's CDF cache ($SIGRESTORE_CACHE or
+# ~/.cache/sigrestore, keyed by the CDF's size, time stamp and content; an
+# unusable or unwritable cache just means parsing).
+cdf = load_cdf(snakemake.input.cdf)
 # The job reads the CEL files itself (streaming, in run_rma): the sheet's paths
 # are this rule's inputs.
 samples = snakemake.params.samples
