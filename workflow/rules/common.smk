@@ -240,36 +240,44 @@ def diffexp_outputs():
         )
         if HAS_ANNOTATION:
             out[f"genes_{c}"] = ensure(f"results/diffexp/{c}.genes.tsv", non_empty=True)
-        for name, label in (("volcano", "volcano"), ("ma", "MA plot")):
-            for fmt in FIGURE_FORMATS:
-                out[f"{name}_{fmt}_{c}"] = f"results/diffexp/{c}.{name}.{fmt}"
-            # The PNG goes in the report (its caption and labels); other formats beside it.
-            out[f"{name}_png_{c}"] = report(
-                out[f"{name}_png_{c}"],
-                caption=f"../report/{name}.rst",
+        out.update(
+            reported_figures(
+                "results/diffexp",
+                ["volcano", "ma"],
                 category="2. Differential expression",
                 subcategory=c,
-                labels={"contrast": c, "figure": label},
+                stem=f"{c}.",
+                key_suffix=f"_{c}",
+                labels={"contrast": c},
             )
+        )
     return out
 
 
-def reported_figures(directory, names, *, category, subcategory, stem=""):
-    """Named outputs for a set of figures: PNGs in the report (captioned), the
-    other formats of figures.formats beside them (``<name>_<format>``).
+#: The report's label of a figure whose name does not read as one.
+FIGURE_LABELS = {"ma": "MA plot"}
 
-    The caption of figure ``name`` is ``workflow/report/<name>.rst``.
+
+def reported_figures(
+    directory, names, *, category, subcategory, stem="", key_suffix="", labels=None
+):
+    """Named outputs for a set of figures: PNGs in the report (captioned), the
+    other formats of figures.formats beside them (``<name>_<format><key_suffix>``).
+
+    The caption of figure ``name`` is ``workflow/report/<name>.rst``; its file is
+    ``<directory>/<stem><name>.<format>``; ``labels`` are added to the figure's.
     """
     out = {}
     for name in names:
         path = f"{directory}/{stem}{name}"
-        out[f"{name}_png"] = report(
+        figure = FIGURE_LABELS.get(name, name.replace("_", " "))
+        out[f"{name}_png{key_suffix}"] = report(
             f"{path}.png",
             caption=f"../report/{name}.rst",
             category=category,
             subcategory=subcategory,
-            labels={"figure": name.replace("_", " ")},
+            labels={**(labels or {}), "figure": figure},
         )
         for fmt in FIGURE_FORMATS[1:]:
-            out[f"{name}_{fmt}"] = f"{path}.{fmt}"
+            out[f"{name}_{fmt}{key_suffix}"] = f"{path}.{fmt}"
     return out
