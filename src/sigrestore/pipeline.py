@@ -610,6 +610,7 @@ def analyze_restoration(
     filtered: FilterSummary | None = None,
     counts: Any = None,
     rows: pd.Series | None = None,
+    prepared_counts: Any = None,
 ) -> RestorationOutputs:
     """One comparison from its level's matrix (the restoration rule).
 
@@ -638,6 +639,10 @@ def analyze_restoration(
     rows : Series, optional
         With ``counts`` at gene level: the gene id chosen for each gene
         (:func:`gene_level_matrix`), so the refits fit the same rows.
+    prepared_counts : sigrestore.sources.counts.PreparedCounts, optional
+        With ``counts``: the count job's kept counts and library sizes
+        (:func:`sigrestore.sources.counts.prepared_from_outputs`); None reads
+        and filters the table again.
 
     Raises
     ------
@@ -681,6 +686,7 @@ def analyze_restoration(
             design=de.design,
             limma=de.limma,
             rows=rows if spec.level == "gene" else None,
+            prepared=prepared_counts,
         )
     else:
         refit = ContrastRefit.from_settings(

@@ -159,6 +159,36 @@ def test_refit_with_the_expression_filter_reproduces_the_point_fit(example, data
         np.testing.assert_allclose(again[name]["t"], direct[name]["t"], rtol=0, atol=1e-10)
 
 
+def test_refit_from_the_count_jobs_outputs_equals_the_refit_from_the_table(example, tmp_path):
+    """The restoration job rebuilds the prepared counts from the count job's
+    kept counts (parquet) and provenance (JSON) instead of reading the table
+    again: the refits are identical, resampled weights included."""
+    import json
+
+    from sigrestore.sources.counts import load, prepared_from_outputs
+
+    files, sheet = example
+    settings = CountsSettings(table=str(files.counts))
+    result = load(settings, sheet, factors=FACTORS)
+    path = tmp_path / "counts.parquet"
+    result.tables["counts"].to_parquet(path)
+    provenance = json.loads(json.dumps(result.dataset.provenance, default=str))
+    rebuilt = prepared_from_outputs(pd.read_parquet(path), provenance)
+    prepared = prepare_counts(settings, sheet, factors=FACTORS)
+    pd.testing.assert_frame_equal(rebuilt.counts, prepared.counts, check_exact=True)
+    pd.testing.assert_series_equal(rebuilt.lib_size, prepared.lib_size, check_exact=True)
+    weights = np.tile([2.0, 1.0, 1.0], len(sheet) // 3)
+    a = VoomRefit.from_prepared(rebuilt, design=DesignSpec(factors=FACTORS), contrasts=CONTRASTS)
+    b = VoomRefit.from_prepared(prepared, design=DesignSpec(factors=FACTORS), contrasts=CONTRASTS)
+    expr = result.dataset.expression
+    for name, table in a(expr, sheet, weights=weights).items():
+        pd.testing.assert_frame_equal(
+            table, b(expr, sheet, weights=weights)[name], check_exact=True
+        )
+    with pytest.raises(ConfigError, match="no library size"):
+        prepared_from_outputs(pd.read_parquet(path), {"lib_size": {}, "norm_factors": {}})
+
+
 def test_no_gene_passes_filter(example):
     files, sheet = example
     with pytest.raises(ConfigError, match="no gene passes filterByExpr"):

@@ -81,6 +81,9 @@ SOURCE_INPUTS = (
 )
 # Observation weights (voom's) of the count source, read by the fit.
 WEIGHTS = ["results/normalized/weights.parquet"] if SETTINGS.source == "counts" else []
+# The count job's kept counts (SourceResult.tables), which the restoration
+# bootstrap refits through voom without reading the table again.
+SOURCE_TABLES = ["counts"] if SETTINGS.source == "counts" else []
 
 SAMPLE_NAMES = SAMPLES["sample"].tolist()
 CONTRASTS = list(SETTINGS.contrasts)

@@ -57,6 +57,7 @@ if MATRIX_SOURCE:
             fetched=GEO_MANIFEST,
         output:
             **SOURCE_OUTPUTS,
+            **{name: f"results/normalized/{name}.parquet" for name in SOURCE_TABLES},
             weights=WEIGHTS,
         log:
             "logs/preprocess/normalize_matrix.log",

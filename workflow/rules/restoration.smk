@@ -19,10 +19,10 @@ rule restoration:
         features=comparison_features,
         weights=comparison_weights,
         filtered=rules.feature_matrices.output.filtered,
-        # The count source's bootstrap refits through voom: it re-reads the counts.
-        counts=(
-            [path for _, path in SOURCE_INPUTS] if SETTINGS.source == "counts" else []
-        ),
+        # The count source's bootstrap refits through voom: the kept counts and
+        # (in the provenance) their library sizes and TMM factors.
+        counts=[f"results/normalized/{name}.parquet" for name in SOURCE_TABLES],
+        provenance="results/normalized/provenance.json",
         # ... on the rows the gene level chose (counts at gene level).
         rows=comparison_rows,
     output:

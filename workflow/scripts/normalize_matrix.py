@@ -32,6 +32,9 @@ if snakemake.output.features:
     features["entrez_id"] = features["entrez_id"].astype(object)
     with atomic_path(snakemake.output.features[0]) as tmp:
         features.rename_axis("probeset").to_parquet(tmp)
+for name, table in loaded.tables.items():  # source-specific tables (counts: kept counts)
+    with atomic_path(snakemake.output[name]) as tmp:
+        table.to_parquet(tmp)
 if snakemake.output.weights:
     with atomic_path(snakemake.output.weights[0]) as tmp:
         dataset.weights.rename_axis("probeset").to_parquet(tmp)

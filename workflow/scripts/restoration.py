@@ -1,5 +1,6 @@
 """Restoration analysis of one comparison at its level (gene or probe set): tables and figures."""
 
+import json
 import os
 import sys
 
@@ -23,6 +24,16 @@ def _chosen_rows(paths):
         return None
     rows = pd.read_csv(paths[0], sep="\t", index_col=0, dtype=str, keep_default_na=False)
     return rows["probeset"]
+
+
+def _prepared_counts(paths, provenance):
+    """The count job's kept counts and library sizes (or None: not the count source)."""
+    if not paths:
+        return None
+    from sigrestore.sources.counts import prepared_from_outputs
+
+    with open(provenance) as fh:
+        return prepared_from_outputs(pd.read_parquet(paths[0]), json.load(fh))
 
 
 spec = snakemake.params.spec
@@ -50,6 +61,7 @@ outputs = analyze_restoration(
     counts=snakemake.params.counts,
     # The count source's gene level: the table row chosen for each gene.
     rows=_chosen_rows(snakemake.input.rows),
+    prepared_counts=_prepared_counts(inputs.counts, inputs.provenance),
 )
 # Exactly the files the rule names (tables and figures), nothing else.
 outputs.write_to({name: snakemake.output[name] for name in snakemake.output.keys()})  # noqa: SIM118 - iterating gives the paths

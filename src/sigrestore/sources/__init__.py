@@ -87,11 +87,16 @@ class SourceResult:
     qc : mapping
         Source-specific data behind the QC figures, as tables or arrays (no
         Python objects: the workflow stores it as ``.npz``); empty when none.
+    tables : mapping
+        Source-specific tables later steps read, by name (the workflow writes
+        each as ``results/normalized/<name>.parquet``): the count source's
+        kept ``counts``, which the restoration bootstrap refits through voom.
     """
 
     dataset: ExpressionDataset
     quality: pd.DataFrame | None = None
     qc: Mapping[str, Any] = field(default_factory=dict)
+    tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)
 
 
 def source_module(kind: str) -> ModuleType:

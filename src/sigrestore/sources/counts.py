@@ -351,6 +351,18 @@ def load_counts(
         base_dir=base_dir,
         sheet_name=sheet_name,
     )
+    return voom_dataset(prepared, settings, samples, factors=factors, covariates=covariates)
+
+
+def voom_dataset(
+    prepared: PreparedCounts,
+    settings: CountsSettings,
+    samples: pd.DataFrame,
+    *,
+    factors: Sequence[str],
+    covariates: Sequence[str] = (),
+) -> ExpressionDataset:
+    """The ExpressionDataset of :func:`load_counts` from counts already prepared."""
     _, design = _groups(samples, factors, covariates)
     v, weights = _voom(
         prepared.counts.to_numpy(),
@@ -555,7 +567,8 @@ def load(
 
     if not factors:
         raise ConfigError("the count source needs the design's factors (design.factors)")
-    dataset = load_counts(settings, samples, factors=factors, covariates=covariates)
+    prepared = prepare_counts(settings, samples, factors=factors, covariates=covariates)
+    dataset = voom_dataset(prepared, settings, samples, factors=factors, covariates=covariates)
     prov = dataset.provenance
     names = dataset.expression.columns
     quality = pd.DataFrame(
@@ -567,7 +580,39 @@ def load(
     )
     if "sample_weights" in prov:
         quality["voom_sample_weight"] = [prov["sample_weights"][n] for n in names]
-    return SourceResult(dataset=dataset, quality=quality)
+    # The kept counts, for the restoration bootstrap's voom refits
+    # (prepared_from_outputs): the table is not read and filtered again.
+    return SourceResult(dataset=dataset, quality=quality, tables={"counts": prepared.counts})
+
+
+def prepared_from_outputs(counts: pd.DataFrame, provenance: Mapping[str, Any]) -> PreparedCounts:
+    """The :class:`PreparedCounts` of the count job, from what it wrote.
+
+    ``counts``: its kept counts (``SourceResult.tables["counts"]``, the
+    workflow's ``results/normalized/counts.parquet``); ``provenance``: its
+    provenance (``lib_size`` and ``norm_factors`` per sample, exact in JSON),
+    whose product is the effective library size, computed as
+    :func:`prepare_counts` computes it.
+
+    Raises
+    ------
+    ConfigError
+        A sample of ``counts`` without a library size or TMM factor.
+    """
+    names = [str(c) for c in counts.columns]
+    sizes, factors = provenance.get("lib_size", {}), provenance.get("norm_factors", {})
+    missing = [n for n in names if n not in sizes or n not in factors]
+    if missing:
+        raise ConfigError(
+            f"count provenance: no library size or TMM factor for sample(s) {missing[:5]}"
+        )
+    lib = np.array([sizes[n] for n in names], dtype=np.float64)
+    tmm = np.array([factors[n] for n in names], dtype=np.float64)
+    # Laid out in memory as prepare_counts lays them out (genes x samples, row
+    # major): voom's sums then run in the same order, to the last bit.
+    values = np.ascontiguousarray(counts.to_numpy(dtype=np.float64))
+    frame = pd.DataFrame(values, index=counts.index, columns=names)
+    return PreparedCounts(frame, pd.Series(lib * tmm, index=names), None, dict(provenance))
 
 
 def refit_for(
@@ -578,18 +623,21 @@ def refit_for(
     design: DesignSpec,
     limma: LimmaOptions | None = None,
     rows: pd.Series | None = None,
+    prepared: PreparedCounts | None = None,
 ) -> VoomRefit:
     """The restoration bootstrap's ``de_function`` for the count source.
 
-    The counts are read and filtered again (:func:`prepare_counts`: the same
-    genes and effective library sizes as the dataset's), and every resample
-    is refitted through voom with the model ``design`` and the ``limma``
-    options.  ``rows`` (gene level): the gene id chosen for each symbol (see
-    :class:`VoomRefit`).
+    Every resample is refitted through voom with the model ``design`` and the
+    ``limma`` options, on ``prepared`` (the count job's kept counts and
+    library sizes, :func:`prepared_from_outputs`) or, without it, on the
+    table read and filtered again (:func:`prepare_counts`: the same genes and
+    effective library sizes as the dataset's).  ``rows`` (gene level): the
+    gene id chosen for each symbol (see :class:`VoomRefit`).
     """
-    prepared = prepare_counts(
-        settings, samples, factors=design.factors, covariates=design.covariates
-    )
+    if prepared is None:
+        prepared = prepare_counts(
+            settings, samples, factors=design.factors, covariates=design.covariates
+        )
     return VoomRefit.from_prepared(
         prepared,
         contrasts=dict(contrasts),
